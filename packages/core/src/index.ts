@@ -1,0 +1,23 @@
+export type {
+  Authorization,
+  AuthorizationRequest,
+  Authorizer,
+  RetryDecision,
+  UnauthorizedResponse,
+} from './authorizer.js';
+export {
+  AuthenticationError,
+  type AuthenticationErrorDetails,
+  ConfigurationError,
+  ForgeError,
+  ForgeErrorCode,
+  type ForgeErrorOptions,
+  StorageError,
+  TokenEndpointError,
+  type TokenEndpointErrorDetails,
+} from './errors.js';
+export type { TokenProvider, TokenRequestContext } from './provider.js';
+export { REDACTED, redact, redactUrl } from './redact.js';
+export type { TokenLock, TokenStorage } from './storage.js';
+export { isToken, Token, type TokenInit, type TokenJSON } from './token.js';
+export type { MaybePromise } from './types.js';

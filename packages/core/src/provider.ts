@@ -1,0 +1,47 @@
+import type { Token } from './token.js';
+import type { MaybePromise } from './types.js';
+
+/** What the manager hands a provider with each request for a token. */
+export interface TokenRequestContext {
+  /** The cache key the token will be stored under. */
+  readonly key: string;
+  /** Aborted when the manager is closed; pass it to `fetch`. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Where tokens come from. Built-in providers speak OAuth 2 grants; a custom
+ * provider is any object with these members.
+ *
+ * `TInput` is what a caller passes to `manager.getToken(input)` to pick one of
+ * many tokens (a tenant, a user, a scope, a subject token); providers with a
+ * single token use `void`.
+ *
+ * @example
+ * ```ts
+ * const provider: TokenProvider = {
+ *   serviceName: 'legacy-api',
+ *   async fetchToken() {
+ *     const { token, ttl } = await myLogin();
+ *     return new Token({ accessToken: token, expiresAt: Date.now() + ttl * 1000 });
+ *   },
+ * };
+ * ```
+ */
+export interface TokenProvider<TInput = void> {
+  /** Names the service in errors, events and cache keys. Not a secret. */
+  readonly serviceName: string;
+  /** Obtains a new token. */
+  fetchToken(input: TInput, context: TokenRequestContext): Promise<Token>;
+  /**
+   * Obtains a token from the current one's refresh token. The manager falls
+   * back to `fetchToken` when this fails with an `invalid_grant`.
+   */
+  refreshToken?(current: Token, input: TInput, context: TokenRequestContext): Promise<Token>;
+  /**
+   * The cache key for an input. Must identify the token (client, scope,
+   * audience, subject) and must never contain a secret: digest secrets.
+   * Defaults to `serviceName`.
+   */
+  cacheKey?(input: TInput): MaybePromise<string>;
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsdown';
+
+// One build for every package: run from a package folder as
+// `tsdown --config ../../tsdown.config.ts`. The exports map is generated here
+// so it can never drift from the build; `@forge/source` points tests and
+// typecheck at the sources, so nothing needs a build first.
+export default defineConfig({
+  cwd: process.cwd(),
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  platform: 'neutral',
+  target: 'node20',
+  dts: true,
+  sourcemap: false,
+  clean: true,
+  exports: { devExports: '@forge/source' },
+  publint: { level: 'error', strict: true },
+  attw: { profile: 'node16', level: 'error' },
+});
