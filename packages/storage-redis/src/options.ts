@@ -1,0 +1,100 @@
+import { ConfigurationError } from '@forge/core';
+import { type EncryptionKey, type Keyring, keyring } from './encryption.js';
+
+/** Encryption at rest: AES-256-GCM with your key(s). */
+export type EncryptionOptions =
+  | {
+      /** One 32-byte key. */
+      readonly key: EncryptionKey;
+    }
+  | {
+      /**
+       * Keys newest first: entries are written with the first and read with
+       * any, so a key can be rotated without losing stored tokens.
+       */
+      readonly keys: readonly EncryptionKey[];
+    };
+
+/** Options of {@link RedisTokenStorage}. */
+export interface RedisTokenStorageOptions {
+  /** Prepended to every Redis key and to the change channel. Default `forge:`. */
+  readonly prefix?: string;
+  /**
+   * Upper bound for every Redis command, in ms. A slower or absent answer is
+   * a `StorageError` (a miss for the manager), so an outage never holds a
+   * request longer than this. Default 500.
+   */
+  readonly commandTimeoutMs?: number;
+  /** Encrypt stored tokens (AES-256-GCM). Off by default. */
+  readonly encryption?: EncryptionOptions;
+  /**
+   * The in-process copy in front of Redis. `false` turns it off (every `get`
+   * reads Redis); `maxEntries` bounds it. Default `{ maxEntries: 10_000 }`.
+   */
+  readonly localTier?: { readonly maxEntries?: number } | false;
+}
+
+/** Options after validation. @internal */
+export interface ResolvedOptions {
+  readonly prefix: string;
+  readonly commandTimeoutMs: number;
+  readonly keys: Keyring | undefined;
+  readonly maxEntries: number;
+}
+
+function fail(option: string, problem: string): never {
+  throw new ConfigurationError(option, problem, { package: 'storage-redis' });
+}
+
+/** @internal */
+export function resolveOptions(options: RedisTokenStorageOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) fail('options', 'must be an object');
+  const prefix = options.prefix ?? 'forge:';
+  if (typeof prefix !== 'string' || prefix.length === 0) {
+    fail('prefix', 'must be a non-empty string such as `forge:` (it namespaces every key)');
+  }
+  if (/[{}]/.test(prefix)) {
+    fail(
+      'prefix',
+      'must not contain `{` or `}`: the storage puts its own Cluster hash tag after it',
+    );
+  }
+  const commandTimeoutMs = options.commandTimeoutMs ?? 500;
+  if (
+    typeof commandTimeoutMs !== 'number' ||
+    !Number.isFinite(commandTimeoutMs) ||
+    commandTimeoutMs <= 0
+  ) {
+    fail('commandTimeoutMs', 'must be a positive number of milliseconds, such as 500');
+  }
+  let keys: Keyring | undefined;
+  const { encryption } = options;
+  if (encryption !== undefined) {
+    if (typeof encryption !== 'object' || encryption === null) {
+      fail('encryption', 'must be `{ key }` or `{ keys: [newest, ...older] }`');
+    }
+    if ('keys' in encryption) {
+      if (!Array.isArray(encryption.keys))
+        fail('encryption.keys', 'must be an array, newest key first');
+      keys = keyring(encryption.keys, 'encryption.keys');
+    } else if ('key' in encryption) {
+      keys = keyring([encryption.key], 'encryption.key');
+    } else {
+      fail('encryption', 'must be `{ key }` or `{ keys: [newest, ...older] }`');
+    }
+  }
+  let maxEntries = 10_000;
+  if (options.localTier === false) {
+    maxEntries = 0;
+  } else if (options.localTier !== undefined) {
+    maxEntries = options.localTier.maxEntries ?? maxEntries;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      fail(
+        'localTier.maxEntries',
+        'must be a positive integer (use `localTier: false` to turn it off)',
+      );
+    }
+  }
+  return { prefix, commandTimeoutMs, keys, maxEntries };
+}

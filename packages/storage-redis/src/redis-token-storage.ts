@@ -1,0 +1,357 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConfigurationError,
+  isToken,
+  type Token,
+  type TokenLock,
+  type TokenStorage,
+} from '@forge/core';
+import {
+  isRedisClient,
+  type RedisClient,
+  type RedisCommands,
+  type RedisSubscriber,
+} from './client.js';
+import { decode, encode, fingerprint } from './envelope.js';
+import { channelName, type KeyNames, keyNames } from './keys.js';
+import { LocalTier } from './local-tier.js';
+import { type RedisTokenStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { DELETE_SCRIPT, RELEASE_SCRIPT, runScript, SET_SCRIPT } from './scripts.js';
+import { bounded, storageError } from './timeout.js';
+
+const PACKAGE = 'storage-redis';
+/** How many manager keys this process remembers, to name them in change notifications. */
+const MAX_KNOWN_KEYS = 100_000;
+/** Client states in which a command would only wait in ioredis's offline queue. */
+const DOWN = new Set(['reconnecting', 'close', 'end']);
+
+/**
+ * A {@link TokenStorage} on your ioredis client (standalone, Sentinel or
+ * Cluster), so a fleet of processes shares one token per expiry.
+ *
+ * - An in-process copy sits in front of Redis; changes made by other
+ *   instances reach it over pub/sub on a connection of its own
+ *   (`redis.duplicate()`), which is also how the manager learns of them.
+ * - `lock` is `SET NX PX` with a random owner, released by compare-and-delete,
+ *   so a crashed holder blocks others for at most the lock TTL.
+ * - `delete(key, expected)` is an atomic compare-and-delete.
+ * - Every command is bounded by `commandTimeoutMs`; failures are
+ *   `StorageError`s, which the manager treats as misses.
+ * - Entries may be encrypted with AES-256-GCM and rotating keys.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { TokenManager } from '@forge/core';
+ * import { RedisTokenStorage } from '@forge/storage-redis';
+ *
+ * const redis = new Redis(process.env.REDIS_URL!);
+ * const storage = new RedisTokenStorage(redis, { prefix: 'billing:' });
+ * const manager = new TokenManager(provider, { storage });
+ * ```
+ */
+export class RedisTokenStorage implements TokenStorage {
+  readonly #redis: RedisCommands;
+  readonly #options: ResolvedOptions;
+  readonly #channel: string;
+  /** Tags this instance's messages, so it ignores its own changes. */
+  readonly #instance = randomUUID();
+  readonly #local: LocalTier;
+  readonly #names = new Map<string, KeyNames>();
+  readonly #keysByDigest = new Map<string, string>();
+  /** Digest -> until when this instance holds its lock; reads then bypass the local copy. */
+  readonly #held = new Map<string, number>();
+  readonly #listeners = new Set<(key: string) => void>();
+  #subscriber: RedisSubscriber | undefined;
+  /** Whether the subscription is live; the local copy is served only then. */
+  #listening = false;
+  #subscribedOnce = false;
+  /** Bumped on every invalidation, so a read that raced one never fills the local copy. */
+  #epoch = 0;
+
+  constructor(redis: RedisClient, options?: RedisTokenStorageOptions) {
+    if (!isRedisClient(redis)) {
+      throw new ConfigurationError(
+        'redis',
+        'must be an ioredis client (`new Redis(...)` or `new Cluster(...)`) with get, set, eval, evalsha, duplicate and status',
+        { package: PACKAGE },
+      );
+    }
+    this.#redis = redis as unknown as RedisCommands;
+    this.#options = resolveOptions(options);
+    this.#channel = channelName(this.#options.prefix);
+    this.#local = new LocalTier(this.#options.maxEntries);
+    this.#startSubscriber();
+  }
+
+  async get(key: string): Promise<Token | undefined> {
+    const names = this.#keyNames(key);
+    const now = Date.now();
+    if (this.#listening && !this.#isHeld(names.digest, now)) {
+      const hit = this.#local.get(names.digest, now);
+      if (hit) return hit;
+    }
+    const epoch = this.#epoch;
+    const raw = await this.#run('get', () => this.#redis.get(names.entry));
+    if (raw === null) return undefined;
+    const entry = decode(raw, names.entry, names.digest, this.#options.keys);
+    if (epoch === this.#epoch) this.#remember(names.digest, entry.token, entry.expiresAt);
+    return entry.token;
+  }
+
+  async set(key: string, token: Token, ttlMs: number): Promise<void> {
+    const names = this.#keyNames(key);
+    if (!isToken(token)) {
+      throw new ConfigurationError('token', 'must be a Token from @forge/core', {
+        package: PACKAGE,
+      });
+    }
+    if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs)) {
+      throw new ConfigurationError('ttlMs', 'must be a number of milliseconds', {
+        package: PACKAGE,
+      });
+    }
+    if (ttlMs <= 0) {
+      // Already expired: keeping it would only serve a dead token.
+      await this.delete(key);
+      return;
+    }
+    const ttl = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0;
+    const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
+    const value = encode(token, names.digest, expiresAt, this.#options.keys);
+    this.#invalidateLocal(names.digest);
+    await this.#run('set', () =>
+      runScript(this.#redis, SET_SCRIPT, names.entry, [
+        value,
+        ttl,
+        this.#channel,
+        this.#message(names),
+      ]),
+    );
+    this.#remember(names.digest, token, expiresAt);
+  }
+
+  async delete(key: string, expected?: Token): Promise<void> {
+    const names = this.#keyNames(key);
+    if (expected !== undefined && !isToken(expected)) {
+      throw new ConfigurationError('expected', 'must be a Token from @forge/core', {
+        package: PACKAGE,
+      });
+    }
+    this.#invalidateLocal(names.digest);
+    await this.#run('delete', () =>
+      runScript(this.#redis, DELETE_SCRIPT, names.entry, [
+        expected ? fingerprint(expected) : '',
+        this.#channel,
+        this.#message(names),
+      ]),
+    );
+  }
+
+  async has(key: string): Promise<boolean> {
+    const names = this.#keyNames(key);
+    const now = Date.now();
+    if (this.#listening && !this.#isHeld(names.digest, now) && this.#local.get(names.digest, now)) {
+      return true;
+    }
+    return (await this.#run('has', () => this.#redis.exists(names.entry))) > 0;
+  }
+
+  async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
+    const names = this.#keyNames(key);
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new ConfigurationError('ttlMs', 'must be a positive number of milliseconds', {
+        package: PACKAGE,
+      });
+    }
+    const ttl = Math.ceil(ttlMs);
+    const owner = randomUUID();
+    const answer = await this.#run('lock', () =>
+      this.#redis.set(names.lock, owner, 'PX', ttl, 'NX'),
+    );
+    if (answer !== 'OK') return undefined;
+    // Under the lock the manager re-reads the entry to get the newest refresh
+    // token; a pub/sub message may still be in flight, so that read must come
+    // from Redis, not from the local copy.
+    const heldUntil = Date.now() + ttl;
+    this.#held.set(names.digest, Math.max(heldUntil, this.#held.get(names.digest) ?? 0));
+    this.#invalidateLocal(names.digest);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (this.#held.get(names.digest) === heldUntil) this.#held.delete(names.digest);
+        await this.#run('unlock', () =>
+          runScript(this.#redis, RELEASE_SCRIPT, names.lock, [owner]),
+        );
+      },
+    };
+  }
+
+  subscribe(listener: (key: string) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError('listener', 'must be a function', { package: PACKAGE });
+    }
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /**
+   * Closes the subscriber connection this storage opened. Your client stays
+   * open (it is yours); later calls still work, straight against Redis.
+   */
+  async dispose(): Promise<void> {
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    this.#listening = false;
+    this.#local.clear();
+    this.#listeners.clear();
+    if (!subscriber) return;
+    subscriber.removeAllListeners();
+    // Errors during shutdown have no one to go to; without a listener
+    // ioredis would print them.
+    subscriber.on('error', () => {});
+    try {
+      await bounded('dispose', this.#options.commandTimeoutMs, () => subscriber.quit());
+    } catch {
+      subscriber.disconnect();
+    }
+  }
+
+  #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    // While ioredis reconnects, a command would wait in its offline queue for
+    // the whole timeout; failing at once keeps misses fast during an outage.
+    if (DOWN.has(this.#redis.status)) {
+      return Promise.reject(
+        storageError(
+          operation,
+          `Redis is unavailable (client status \`${this.#redis.status}\`); treated as a miss until it reconnects.`,
+        ),
+      );
+    }
+    return bounded(operation, this.#options.commandTimeoutMs, command);
+  }
+
+  #keyNames(key: string): KeyNames {
+    const known = this.#names.get(key);
+    if (known) return known;
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new ConfigurationError('key', 'must be a non-empty string', { package: PACKAGE });
+    }
+    const names = keyNames(this.#options.prefix, key);
+    if (this.#names.size >= MAX_KNOWN_KEYS) {
+      const oldest = this.#names.entries().next().value;
+      if (oldest) {
+        this.#names.delete(oldest[0]);
+        this.#keysByDigest.delete(oldest[1].digest);
+      }
+    }
+    this.#names.set(key, names);
+    this.#keysByDigest.set(names.digest, key);
+    return names;
+  }
+
+  #isHeld(digest: string, now: number): boolean {
+    const until = this.#held.get(digest);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.#held.delete(digest);
+    return false;
+  }
+
+  #remember(digest: string, token: Token, expiresAt: number | undefined): void {
+    this.#local.set(
+      digest,
+      token,
+      Math.min(expiresAt ?? Number.POSITIVE_INFINITY, token.expiresAtMs),
+    );
+  }
+
+  #invalidateLocal(digest: string): void {
+    this.#epoch++;
+    this.#local.delete(digest);
+  }
+
+  /** The change announcement: who changed which digest; never a token. */
+  #message(names: KeyNames): string {
+    return `${this.#instance} ${names.digest}`;
+  }
+
+  #startSubscriber(): void {
+    let subscriber: RedisSubscriber;
+    try {
+      subscriber = this.#redis.duplicate();
+    } catch {
+      // Without a subscriber the local copy is never served; Redis still works.
+      return;
+    }
+    this.#subscriber = subscriber;
+    // A listener must exist or ioredis prints every reconnect error; the
+    // connection state is tracked through close/ready instead.
+    subscriber.on('error', () => {});
+    subscriber.on('message', (channel: string, message: string) =>
+      this.#onMessage(channel, message),
+    );
+    subscriber.on('close', () => this.#onSubscriberDown());
+    subscriber.on('end', () => this.#onSubscriberDown());
+    // Subscribe on every `ready`: covers `autoResubscribe: false` and
+    // `enableOfflineQueue: false` on the user's options, which the duplicate inherits.
+    subscriber.on('ready', () => this.#subscribe(subscriber));
+    if (subscriber.status === 'ready') this.#subscribe(subscriber);
+  }
+
+  #subscribe(subscriber: RedisSubscriber): void {
+    subscriber.subscribe(this.#channel).then(
+      () => {
+        if (this.#subscriber !== subscriber || this.#listening) return;
+        this.#listening = true;
+        if (this.#subscribedOnce) this.#resync();
+        this.#subscribedOnce = true;
+      },
+      () => {
+        // Not connected yet or lost again: the next `ready` retries.
+      },
+    );
+  }
+
+  #onSubscriberDown(): void {
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.#epoch++;
+    this.#local.clear();
+  }
+
+  /**
+   * After a reconnect, changes published while the subscriber was away are
+   * lost: every key this process knows may be stale, so tell the listeners
+   * to re-read them.
+   */
+  #resync(): void {
+    this.#epoch++;
+    this.#local.clear();
+    for (const key of this.#keysByDigest.values()) this.#notify(key);
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel !== this.#channel || typeof message !== 'string') return;
+    const space = message.indexOf(' ');
+    if (space < 0 || message.slice(0, space) === this.#instance) return;
+    const digest = message.slice(space + 1);
+    this.#invalidateLocal(digest);
+    const key = this.#keysByDigest.get(digest);
+    if (key !== undefined) this.#notify(key);
+  }
+
+  #notify(key: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(key);
+      } catch {
+        // One failing listener must not keep the others from hearing of the change.
+      }
+    }
+  }
+}

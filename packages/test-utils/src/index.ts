@@ -1,0 +1,8 @@
+export {
+  freePort,
+  type RedisServer,
+  redisServerAvailable,
+  type StartRedisServerOptions,
+  skipWithoutRedis,
+  startRedisServer,
+} from './redis.js';
