@@ -16,8 +16,26 @@ export {
   TokenEndpointError,
   type TokenEndpointErrorDetails,
 } from './errors.js';
+export type {
+  StorageErrorEvent,
+  TokenFailedEvent,
+  TokenInvalidatedEvent,
+  TokenManagerEvents,
+  TokenManagerListener,
+  TokenObtainedEvent,
+} from './manager/events.js';
+export type {
+  BackoffOptions,
+  RefreshAheadOptions,
+  TokenManagerOptions,
+} from './manager/options.js';
+export { TokenManager } from './manager/token-manager.js';
 export type { TokenProvider, TokenRequestContext } from './provider.js';
 export { REDACTED, redact, redactUrl } from './redact.js';
 export type { TokenLock, TokenStorage } from './storage.js';
+export {
+  InMemoryTokenStorage,
+  type InMemoryTokenStorageOptions,
+} from './storage/in-memory-storage.js';
 export { isToken, Token, type TokenInit, type TokenJSON } from './token.js';
 export type { MaybePromise } from './types.js';

@@ -1,0 +1,618 @@
+import {
+  ConfigurationError,
+  ForgeError,
+  ForgeErrorCode,
+  StorageError,
+  TokenEndpointError,
+} from '../errors.js';
+import type { TokenProvider, TokenRequestContext } from '../provider.js';
+import { redact } from '../redact.js';
+import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
+import type { TokenStorage } from '../storage.js';
+import { isToken, type Token } from '../token.js';
+import type { MaybePromise } from '../types.js';
+import { backoffDelay } from './backoff.js';
+import { type Deferred, deferred } from './deferred.js';
+import { Emitter, type TokenManagerEvents, type TokenManagerListener } from './events.js';
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type TokenManagerOptions,
+  validateProvider,
+  validateStorage,
+} from './options.js';
+import { scheduleOf } from './schedule.js';
+import { FAILED, StorageGuard } from './storage-guard.js';
+import { Timers } from './timers.js';
+
+/** A token in the hot tier, with its already-resolved promise so a hit allocates nothing. */
+interface Entry {
+  readonly token: Token;
+  readonly promise: Promise<Token>;
+  readonly staleAt: number;
+  readonly refreshAt: number;
+}
+
+/** Why a flight runs: no usable token, refresh ahead, or `forceRefresh()`. */
+type Mode = 'load' | 'refresh' | 'force';
+
+interface KeyState {
+  entry: Entry | undefined;
+  /** The one in-flight request for this key: single-flight. */
+  flight: Deferred<Token> | undefined;
+  /** Consecutive failed refreshes, for the backoff. */
+  failures: number;
+  /** No background refresh starts before this instant (backoff after a failure). */
+  retryAt: number;
+}
+
+interface Obtained {
+  readonly token: Token;
+  readonly source: 'storage' | 'fetch' | 'refresh';
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+// How often a process waiting on another's lock re-reads the storage when no notification comes.
+const LOCK_POLL_MS = 250;
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function isForgeError(error: unknown): error is ForgeError {
+  return (
+    error instanceof ForgeError ||
+    (error instanceof Error &&
+      typeof (error as ForgeError).code === 'string' &&
+      (error as ForgeError).code.startsWith('FORGE_'))
+  );
+}
+
+function isInvalidGrant(error: unknown): boolean {
+  return (
+    isForgeError(error) &&
+    error.code === ForgeErrorCode.Authentication &&
+    (error as ForgeError & { error?: unknown }).error === 'invalid_grant'
+  );
+}
+
+function checkKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new ConfigurationError(
+      'provider.cacheKey',
+      'must return (or resolve to) a non-empty string that identifies the token',
+    );
+  }
+  return key;
+}
+
+/**
+ * Keeps tokens from a {@link TokenProvider} fresh for any number of callers:
+ * one request per key however many callers wait (single-flight), a
+ * background refresh ahead of expiry, the still-valid token served while the
+ * token endpoint fails, and compare-and-invalidate after a 401. Tokens are
+ * kept in an in-process tier in front of the {@link TokenStorage}, which is
+ * shared between processes.
+ *
+ * @example
+ * ```ts
+ * const manager = new TokenManager(provider, { storage: new InMemoryTokenStorage() });
+ * manager.on('failed', ({ key, error }) => console.warn(key, error.message));
+ * const token = await manager.getToken();
+ * await fetch(url, { headers: { authorization: token.authorizationHeader } });
+ * await manager.close();
+ * ```
+ */
+export class TokenManager<TInput = void> {
+  /** The provider's service name. */
+  readonly serviceName: string;
+  readonly #provider: TokenProvider<TInput>;
+  readonly #storage: TokenStorage;
+  readonly #ownsStorage: boolean;
+  readonly #guard: StorageGuard;
+  readonly #options: ResolvedOptions;
+  readonly #clock: () => number;
+  readonly #states = new Map<string, KeyState>();
+  readonly #events = new Emitter<TokenManagerEvents>();
+  readonly #timers = new Timers();
+  readonly #abort = new AbortController();
+  readonly #wakers = new Map<string, Set<() => void>>();
+  #defaultKey: string | undefined;
+  #defaultKeyPending: Promise<string> | undefined;
+  #subscribed = false;
+  #unsubscribe: (() => void) | undefined;
+  #closed = false;
+
+  constructor(provider: TokenProvider<TInput>, options?: TokenManagerOptions) {
+    validateProvider(provider);
+    this.#options = resolveOptions(options);
+    validateStorage(options?.storage);
+    this.#provider = provider;
+    this.serviceName = provider.serviceName;
+    this.#clock = this.#options.clock;
+    this.#ownsStorage = options?.storage === undefined;
+    this.#storage = options?.storage ?? new InMemoryTokenStorage();
+    this.#guard = new StorageGuard(
+      this.#storage,
+      this.#options.storageTimeoutMs,
+      this.#timers,
+      (key, operation, error) => {
+        if (this.#events.has('storageError')) {
+          this.#events.emit('storageError', {
+            serviceName: this.serviceName,
+            key,
+            operation,
+            error,
+          });
+        }
+      },
+    );
+    if (provider.cacheKey === undefined) this.#defaultKey = provider.serviceName;
+  }
+
+  /**
+   * Resolves to a usable token for `input` (omit it for single-token
+   * providers). A cached token is returned at once; inside its refresh window
+   * it is still returned at once while one background refresh starts; only
+   * when no usable token exists do callers wait, all of them for the same
+   * single request.
+   *
+   * @example
+   * ```ts
+   * const { authorizationHeader } = await manager.getToken();
+   * ```
+   */
+  getToken(input?: TInput): Promise<Token> {
+    if (input === undefined) {
+      const key = this.#defaultKey;
+      if (key !== undefined) {
+        // The hot path: one Map lookup and a cached, already-resolved promise.
+        const entry = this.#states.get(key)?.entry;
+        if (entry !== undefined && this.#clock() < entry.refreshAt) return entry.promise;
+        return this.#get(key, input as TInput);
+      }
+    }
+    return this.#withKey(input, (key) => this.#get(key, input as TInput));
+  }
+
+  /**
+   * Compare-and-invalidate: forgets `token` (from this manager and the
+   * storage) unless a newer token already replaced it, so a late 401 for an
+   * old token never throws away a fresh one. Without `token`, forgets
+   * whatever is cached for `input`.
+   *
+   * @example
+   * ```ts
+   * if (response.status === 401) await manager.invalidate(sentToken);
+   * ```
+   */
+  async invalidate(token?: Token, input?: TInput): Promise<void> {
+    if (token !== undefined && !isToken(token)) {
+      throw new ConfigurationError('token', 'must be the Token that was sent, or omitted');
+    }
+    if (this.#closed) return;
+    const key = await this.#keyOf(input);
+    const state = this.#states.get(key);
+    const held = state?.entry?.token;
+    if (token !== undefined && held !== undefined && held.accessToken !== token.accessToken) {
+      return;
+    }
+    if (state !== undefined) state.entry = undefined;
+    await this.#guard.delete(key, token);
+    if (this.#events.has('invalidated')) {
+      this.#events.emit('invalidated', { serviceName: this.serviceName, key });
+    }
+  }
+
+  /**
+   * Obtains a new token now, even if the cached one is still usable (which
+   * keeps being served until the new one arrives, or if the request fails).
+   * Joins a request already in flight for the same key.
+   *
+   * @example
+   * ```ts
+   * const fresh = await manager.forceRefresh();
+   * ```
+   */
+  forceRefresh(input?: TInput): Promise<Token> {
+    return this.#withKey(input, (key) => {
+      if (this.#closed) return Promise.reject(this.#closedError());
+      const state = this.#state(key);
+      return (state.flight ?? this.#start(key, input as TInput, state, 'force')).promise;
+    });
+  }
+
+  /**
+   * Subscribes to an event; returns the unsubscribe function. Payloads never
+   * contain a token or a secret.
+   *
+   * @example
+   * ```ts
+   * const off = manager.on('refreshed', ({ key, durationMs }) => metrics.timing(key, durationMs));
+   * off();
+   * ```
+   */
+  on<E extends keyof TokenManagerEvents>(event: E, listener: TokenManagerListener<E>): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError('listener', 'must be a function');
+    }
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Stops the manager: aborts requests in flight, rejects their waiters with
+   * a `ForgeError` of code `FORGE_CLOSED`, unsubscribes from the storage and
+   * clears every timer, so the process can exit. Disposes the storage only
+   * when the manager created it. Idempotent.
+   *
+   * @example
+   * ```ts
+   * process.once('SIGTERM', () => void manager.close());
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = this.#closedError();
+    this.#abort.abort(error);
+    for (const state of this.#states.values()) state.flight?.reject(error);
+    this.#states.clear();
+    this.#timers.clearAll();
+    for (const wakers of [...this.#wakers.values()]) for (const wake of [...wakers]) wake();
+    this.#wakers.clear();
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    if (unsubscribe !== undefined) {
+      try {
+        unsubscribe();
+      } catch {
+        // Closing must succeed even if the storage is already gone.
+      }
+    }
+    this.#events.clear();
+    if (this.#ownsStorage) await this.#storage.dispose?.();
+  }
+
+  [INSPECT](): string {
+    return `TokenManager { serviceName: '${this.serviceName}', keys: ${this.#states.size}, closed: ${this.#closed} }`;
+  }
+
+  #closedError(): ForgeError {
+    return new ForgeError(
+      ForgeErrorCode.Closed,
+      `The token manager for "${this.serviceName}" is closed; create a new TokenManager to get tokens again.`,
+    );
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw this.#closedError();
+  }
+
+  #keyOf(input: TInput | undefined): MaybePromise<string> {
+    if (input === undefined) {
+      if (this.#defaultKey !== undefined) return this.#defaultKey;
+      if (this.#defaultKeyPending !== undefined) return this.#defaultKeyPending;
+    }
+    const cacheKey = this.#provider.cacheKey;
+    const raw =
+      cacheKey === undefined ? this.serviceName : cacheKey.call(this.#provider, input as TInput);
+    if (typeof raw === 'string') {
+      const key = checkKey(raw);
+      if (input === undefined) this.#defaultKey = key;
+      return key;
+    }
+    const pending = Promise.resolve(raw).then(checkKey);
+    if (input === undefined) {
+      this.#defaultKeyPending = pending;
+      pending.then(
+        (key) => {
+          this.#defaultKey = key;
+        },
+        () => {
+          this.#defaultKeyPending = undefined;
+        },
+      );
+    }
+    return pending;
+  }
+
+  #withKey(input: TInput | undefined, run: (key: string) => Promise<Token>): Promise<Token> {
+    let key: MaybePromise<string>;
+    try {
+      key = this.#keyOf(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return typeof key === 'string' ? run(key) : key.then(run);
+  }
+
+  #get(key: string, input: TInput): Promise<Token> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (!this.#subscribed) this.#subscribe();
+    const state = this.#state(key);
+    const entry = state.entry;
+    const now = this.#clock();
+    if (entry !== undefined && now < entry.staleAt) {
+      if (now >= entry.refreshAt && state.flight === undefined && now >= state.retryAt) {
+        this.#start(key, input, state, 'refresh');
+      }
+      return entry.promise;
+    }
+    return (state.flight ?? this.#start(key, input, state, 'load')).promise;
+  }
+
+  #state(key: string): KeyState {
+    let state = this.#states.get(key);
+    if (state === undefined) {
+      if (this.#states.size >= this.#options.maxKeys) this.#evictOne();
+      state = { entry: undefined, flight: undefined, failures: 0, retryAt: 0 };
+      this.#states.set(key, state);
+    }
+    return state;
+  }
+
+  /** Drops the oldest idle key; its token is still in the storage. */
+  #evictOne(): void {
+    for (const [key, state] of this.#states) {
+      if (state.flight === undefined) {
+        this.#states.delete(key);
+        return;
+      }
+    }
+  }
+
+  #adopt(state: KeyState, token: Token): void {
+    const { staleAt, refreshAt } = scheduleOf(
+      token,
+      this.#options.skewMs,
+      this.#options.refreshAhead,
+    );
+    state.entry = { token, promise: Promise.resolve(token), staleAt, refreshAt };
+    state.failures = 0;
+    state.retryAt = 0;
+  }
+
+  #start(key: string, input: TInput, state: KeyState, mode: Mode): Deferred<Token> {
+    const flight = deferred<Token>();
+    state.flight = flight;
+    this.#run(key, input, state, mode).then(
+      (token) => {
+        if (state.flight === flight) state.flight = undefined;
+        flight.resolve(token);
+      },
+      (error: unknown) => {
+        if (state.flight === flight) state.flight = undefined;
+        flight.reject(error);
+      },
+    );
+    return flight;
+  }
+
+  async #run(key: string, input: TInput, state: KeyState, mode: Mode): Promise<Token> {
+    const started = this.#clock();
+    const current = state.entry?.token;
+    try {
+      const { token, source } = await this.#obtain(key, input, mode, current);
+      this.#assertOpen();
+      this.#adopt(state, token);
+      if (source !== 'storage') {
+        const event =
+          source === 'refresh' || (mode !== 'load' && current !== undefined)
+            ? 'refreshed'
+            : 'fetched';
+        if (this.#events.has(event)) {
+          this.#events.emit(event, {
+            serviceName: this.serviceName,
+            key,
+            durationMs: this.#clock() - started,
+            expiresAt: token.expiresAt,
+          });
+        }
+      }
+      return token;
+    } catch (thrown) {
+      if (this.#closed) throw this.#closedError();
+      const error = this.#toForgeError(thrown, current);
+      state.failures += 1;
+      if (mode === 'refresh') {
+        state.retryAt = this.#clock() + backoffDelay(state.failures, this.#options.backoff);
+      }
+      if (this.#events.has('failed')) {
+        this.#events.emit('failed', {
+          serviceName: this.serviceName,
+          key,
+          durationMs: this.#clock() - started,
+          error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Whether a token found in the storage ends this flight without asking the provider. */
+  #acceptable(stored: Token, mode: Mode, current: Token | undefined): boolean {
+    const now = this.#clock();
+    const { staleAt, refreshAt } = scheduleOf(
+      stored,
+      this.#options.skewMs,
+      this.#options.refreshAhead,
+    );
+    if (now >= staleAt) return false;
+    if (mode === 'load') return true;
+    if (current === undefined || stored.accessToken === current.accessToken) return false;
+    return mode === 'force' || now < refreshAt;
+  }
+
+  async #obtain(
+    key: string,
+    input: TInput,
+    mode: Mode,
+    current: Token | undefined,
+  ): Promise<Obtained> {
+    const read = await this.#guard.get(key);
+    this.#assertOpen();
+    const stored = read === FAILED ? undefined : read;
+    if (stored !== undefined && this.#acceptable(stored, mode, current)) {
+      return { token: stored, source: 'storage' };
+    }
+    if (this.#guard.hasLock) {
+      const lock = await this.#guard.lock(key, this.#options.lockTtlMs);
+      this.#assertOpen();
+      if (lock !== FAILED && lock !== undefined) {
+        try {
+          // Double-checked: the previous holder may have stored a token just before we locked.
+          const again = await this.#guard.get(key);
+          this.#assertOpen();
+          const latest = again === FAILED ? undefined : again;
+          if (latest !== undefined && this.#acceptable(latest, mode, current)) {
+            return { token: latest, source: 'storage' };
+          }
+          // The storage holds the newest refresh token: a rotating server never sees one twice.
+          return await this.#fetch(key, input, latest?.refreshToken ? latest : current);
+        } finally {
+          await this.#guard.release(key, lock);
+        }
+      }
+      if (lock === undefined) {
+        const theirs = await this.#waitForHolder(key, mode, current);
+        if (theirs !== undefined) return { token: theirs, source: 'storage' };
+      }
+    }
+    return this.#fetch(key, input, stored?.refreshToken ? stored : current);
+  }
+
+  /** Waits for another process's token, woken by the storage or a modest re-read interval. */
+  async #waitForHolder(
+    key: string,
+    mode: Mode,
+    current: Token | undefined,
+  ): Promise<Token | undefined> {
+    // Counting waited time (not reading the clock) bounds the loop whatever the clock does.
+    let waited = 0;
+    while (waited < this.#options.lockWaitMs) {
+      const step = Math.min(LOCK_POLL_MS, this.#options.lockWaitMs - waited);
+      await this.#sleepOrWake(key, step);
+      this.#assertOpen();
+      waited += step;
+      const read = await this.#guard.get(key);
+      this.#assertOpen();
+      if (read !== FAILED && read !== undefined && this.#acceptable(read, mode, current)) {
+        return read;
+      }
+    }
+    return undefined;
+  }
+
+  #sleepOrWake(key: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let wakers = this.#wakers.get(key);
+      if (wakers === undefined) {
+        wakers = new Set();
+        this.#wakers.set(key, wakers);
+      }
+      const set = wakers;
+      const wake = (): void => {
+        this.#timers.clear(handle);
+        set.delete(wake);
+        if (set.size === 0 && this.#wakers.get(key) === set) this.#wakers.delete(key);
+        resolve();
+      };
+      const handle = this.#timers.set(wake, ms);
+      set.add(wake);
+    });
+  }
+
+  async #fetch(key: string, input: TInput, base: Token | undefined): Promise<Obtained> {
+    const context: TokenRequestContext = { key, signal: this.#abort.signal };
+    const provider = this.#provider;
+    let token: unknown;
+    let source: Obtained['source'] = 'fetch';
+    if (base?.refreshToken !== undefined && typeof provider.refreshToken === 'function') {
+      try {
+        token = await provider.refreshToken(base, input, context);
+        source = 'refresh';
+      } catch (error) {
+        // The refresh token was revoked or already used: start over with the primary grant.
+        if (!isInvalidGrant(error)) throw error;
+        this.#assertOpen();
+        token = await provider.fetchToken(input, context);
+      }
+    } else {
+      token = await provider.fetchToken(input, context);
+    }
+    this.#assertOpen();
+    if (!isToken(token)) {
+      throw new TokenEndpointError(
+        `The provider for "${this.serviceName}" resolved to something that is not a Token; its fetchToken/refreshToken must resolve to a Token instance.`,
+        { serviceName: this.serviceName, reason: 'malformed' },
+      );
+    }
+    // A failed write still leaves the token in the hot tier: the guard reports and swallows it.
+    await this.#guard.set(key, token, this.#storageTtl(token));
+    return { token, source };
+  }
+
+  #storageTtl(token: Token): number {
+    const untilExpiry = token.expiresAtMs - this.#clock();
+    if (!Number.isFinite(untilExpiry)) return this.#options.refreshTokenTtlMs;
+    const ttl =
+      token.refreshToken === undefined
+        ? untilExpiry
+        : Math.max(untilExpiry, this.#options.refreshTokenTtlMs);
+    return Math.max(1, Math.ceil(ttl));
+  }
+
+  #toForgeError(error: unknown, current: Token | undefined): ForgeError {
+    if (isForgeError(error)) return error;
+    return new TokenEndpointError(
+      `Getting a token for "${this.serviceName}" failed: ${redact(messageOf(error), [
+        current?.accessToken,
+        current?.refreshToken,
+      ])}. Check the provider; the next getToken() tries again.`,
+      { serviceName: this.serviceName, reason: 'network' },
+    );
+  }
+
+  #subscribe(): void {
+    this.#subscribed = true;
+    const subscribe = this.#storage.subscribe;
+    if (typeof subscribe !== 'function') return;
+    try {
+      this.#unsubscribe = subscribe.call(this.#storage, (key) => {
+        void this.#onRemoteChange(key);
+      });
+    } catch (error) {
+      // Without notifications, lock waiters still re-read on an interval.
+      this.#events.emit('storageError', {
+        serviceName: this.serviceName,
+        key: '*',
+        operation: 'subscribe',
+        error: new StorageError(
+          'subscribe',
+          `Storage subscribe failed: ${redact(messageOf(error))}; other processes' tokens are picked up on the next miss. Check the storage's connection.`,
+        ),
+      });
+    }
+  }
+
+  async #onRemoteChange(key: unknown): Promise<void> {
+    if (typeof key !== 'string' || this.#closed) return;
+    const wakers = this.#wakers.get(key);
+    if (wakers !== undefined) for (const wake of [...wakers]) wake();
+    const state = this.#states.get(key);
+    if (state?.entry === undefined) return;
+    const read = await this.#guard.get(key);
+    const held = state.entry;
+    if (this.#closed || read === FAILED || held === undefined) return;
+    if (read !== undefined && read.accessToken === held.token.accessToken) return;
+    if (
+      read !== undefined &&
+      this.#clock() < scheduleOf(read, this.#options.skewMs, false).staleAt
+    ) {
+      this.#adopt(state, read);
+    } else {
+      state.entry = undefined;
+    }
+  }
+}
