@@ -1,3 +1,18 @@
+export {
+  type AuthorizerOrManager,
+  authorizeRequest,
+  isReplayableBody,
+  mayForwardCredentials,
+  resolveAuthorizer,
+  retryAfterUnauthorized,
+} from './auth/adapter-kit.js';
+export { type BearerAuthorizer, type BearerTokenSource, bearer } from './auth/bearer.js';
+export {
+  RequestAuthorizationError,
+  type RequestAuthorizationErrorOptions,
+  type RequestDescription,
+  requestError,
+} from './auth/request-error.js';
 export type {
   Authorization,
   AuthorizationRequest,
@@ -30,6 +45,20 @@ export type {
   TokenManagerOptions,
 } from './manager/options.js';
 export { TokenManager } from './manager/token-manager.js';
+export { compilePathGlob } from './policy/glob.js';
+export {
+  createRequestPolicy,
+  isRequestPolicy,
+  type RequestPolicy,
+  type RequestPolicyOptions,
+} from './policy/request-policy.js';
+export {
+  type AuthRetryStrategy,
+  ExponentialAuthRetryStrategy,
+  type ExponentialAuthRetryOptions,
+  isAuthRetryStrategy,
+  SimpleAuthRetryStrategy,
+} from './policy/retry.js';
 export type { TokenProvider, TokenRequestContext } from './provider.js';
 export { REDACTED, redact, redactUrl } from './redact.js';
 export type { TokenLock, TokenStorage } from './storage.js';

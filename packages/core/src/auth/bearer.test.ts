@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, ForgeErrorCode, TokenEndpointError } from '../errors.js';
+import { ExponentialAuthRetryStrategy } from '../policy/retry.js';
+import { Token } from '../token.js';
+import { isReplayableBody, resolveAuthorizer, retryAfterUnauthorized } from './adapter-kit.js';
+import { type BearerTokenSource, bearer } from './bearer.js';
+import { RequestAuthorizationError } from './request-error.js';
+
+const API = 'https://api.example.com';
+
+// A stand-in for TokenManager with its compare-and-invalidate semantics, so this
+// unit test exercises bearer() alone.
+function source(fail?: Error) {
+  let current: Token | undefined;
+  let issued = 0;
+  const invalidated: string[] = [];
+  const manager: BearerTokenSource = {
+    async getToken() {
+      if (fail) throw fail;
+      current ??= new Token({ accessToken: `token-${++issued}` });
+      return current;
+    },
+    async invalidate(token) {
+      invalidated.push(token?.accessToken ?? 'none');
+      if (token === current) current = undefined;
+    },
+  };
+  return { manager, invalidated, issued: () => issued };
+}
+
+const request = (url = `${API}/orders`, attempt = 0) => ({
+  method: 'GET',
+  url,
+  headers: {},
+  attempt,
+});
+
+describe('bearer', () => {
+  it('authorizes allowed requests with one frozen object per token', async () => {
+    const { manager } = source();
+    const authorizer = bearer(manager, { baseURL: API, excludedPaths: ['/health'] });
+    const first = await authorizer.authorize(request());
+    const second = await authorizer.authorize(request(`${API}/other?x=1`));
+    expect(first?.headers).toEqual({ authorization: 'Bearer token-1' });
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first?.headers)).toBe(true);
+    expect(await authorizer.authorize(request(`${API}/health`))).toBeUndefined();
+    expect(await authorizer.authorize(request('https://evil.example/orders'))).toBeUndefined();
+    expect(
+      await authorizer.authorize({ ...request(), headers: { authorization: 'Basic mine' } }),
+    ).toBeUndefined();
+  });
+
+  it('after a 401 invalidates exactly the sent token, then retries once', async () => {
+    const { manager, invalidated } = source();
+    const authorizer = bearer(manager, { baseURL: API });
+    const sent = await authorizer.authorize(request());
+    if (!sent) throw new Error('expected an authorization');
+    const decision = await authorizer.onUnauthorized(request(), { status: 401, headers: {} }, sent);
+    expect(decision).toEqual({ retry: true, delayMs: 0 });
+    expect(invalidated).toEqual(['token-1']);
+    const fresh = await authorizer.authorize(request(`${API}/orders`, 1));
+    expect(fresh?.headers.authorization).toBe('Bearer token-2');
+    // A late 401 for the old token must not throw away the new one.
+    await authorizer.onUnauthorized(request(), { status: 401, headers: {} }, sent);
+    expect((await authorizer.authorize(request()))?.headers.authorization).toBe('Bearer token-2');
+    const again = await authorizer.onUnauthorized(
+      request(`${API}/orders`, 1),
+      { status: 401, headers: {} },
+      fresh!,
+    );
+    expect(again.retry).toBe(false);
+  });
+
+  it('does not retry a 401 whose challenge names an error a new token cannot cure', async () => {
+    const { manager, invalidated } = source();
+    const authorizer = bearer(manager, { baseURL: API });
+    const sent = (await authorizer.authorize(request()))!;
+    const headers = { 'www-authenticate': 'Bearer error="invalid_request"' };
+    expect((await authorizer.onUnauthorized(request(), { status: 401, headers }, sent)).retry).toBe(
+      false,
+    );
+    expect(invalidated).toEqual([]);
+    const invalid = { 'www-authenticate': 'Bearer realm="api", error="invalid_token"' };
+    expect(
+      (await authorizer.onUnauthorized(request(), { status: 401, headers: invalid }, sent)).retry,
+    ).toBe(true);
+  });
+
+  it('follows the exponential strategy', async () => {
+    const { manager } = source();
+    const retry = new ExponentialAuthRetryStrategy({
+      maxRetries: 2,
+      baseDelayMs: 10,
+      jitter: 'none',
+    });
+    const authorizer = bearer(manager, { baseURL: API, retry });
+    const sent = (await authorizer.authorize(request()))!;
+    expect(
+      await authorizer.onUnauthorized(request(`${API}/a`, 1), { status: 401, headers: {} }, sent),
+    ).toEqual({ retry: true, delayMs: 20 });
+    expect(
+      (await authorizer.onUnauthorized(request(`${API}/a`, 2), { status: 401, headers: {} }, sent))
+        .retry,
+    ).toBe(false);
+  });
+
+  it('turns a token failure into a typed error with method and redacted URL, no secret', async () => {
+    const cause = new TokenEndpointError('token endpoint unreachable', {
+      serviceName: 'api',
+      reason: 'network',
+    });
+    const authorizer = bearer(source(cause).manager, { baseURL: API });
+    const error = await authorizer
+      .authorize({
+        method: 'post',
+        url: `https://u:pw@api.example.com/x?access_token=s3cr3t`,
+        headers: { authorization: 'x' },
+        attempt: 0,
+      })
+      .catch((caught: unknown) => caught);
+    // The caller's own authorization header means no token is needed: not an error.
+    expect(error).toBeUndefined();
+    const failure = await authorizer
+      .authorize({ method: 'post', url: `${API}/x?access_token=s3cr3t`, headers: {}, attempt: 0 })
+      .catch((caught: unknown) => caught);
+    expect(failure).toBeInstanceOf(RequestAuthorizationError);
+    const typed = failure as RequestAuthorizationError;
+    expect(typed.code).toBe(ForgeErrorCode.TokenEndpoint);
+    expect(typed.method).toBe('POST');
+    expect(typed.url).toBe(`${API}/x?access_token=%5BREDACTED%5D`);
+    expect(typed.cause).toBe(cause);
+    expect(typed.message).toMatch(/^\[forge\] \[core\] POST https:\/\/api\.example\.com\/x/);
+    expect(typed.message).not.toContain('s3cr3t');
+  });
+
+  it('validates its input', () => {
+    expect(() => bearer({} as never, { baseURL: API })).toThrow(ConfigurationError);
+    expect(() => bearer(source().manager, {})).toThrow(/origins/);
+  });
+});
+
+describe('adapter kit', () => {
+  it('resolves a manager into a bearer authorizer and rejects anything else', async () => {
+    const { manager } = source();
+    const authorizer = resolveAuthorizer(manager, undefined, API, 'axios');
+    expect((await authorizer.authorize(request()))?.headers.authorization).toBe('Bearer token-1');
+    const custom = { authorize: () => undefined };
+    expect(resolveAuthorizer(custom, undefined, API, 'axios')).toBe(custom);
+    const misplaced = (() => {
+      try {
+        resolveAuthorizer(custom, { origins: [API] }, undefined, 'axios');
+      } catch (error) {
+        return error as ConfigurationError;
+      }
+    })();
+    expect(misplaced?.option).toBe('origins');
+    expect(() => resolveAuthorizer({}, undefined, API, 'got')).toThrow(
+      /\[forge\] \[got\] Invalid option `authorizer`/,
+    );
+    expect(() => resolveAuthorizer(manager, { origins: ['nope'] }, undefined, 'ky')).toThrow(
+      /\[forge\] \[ky\] Invalid option `origins\[0\]`/,
+    );
+  });
+
+  it('refuses to resend a stream body after renewing the token', async () => {
+    const { manager, invalidated } = source();
+    const authorizer = bearer(manager, { baseURL: API });
+    const sent = (await authorizer.authorize(request()))!;
+    const error = await retryAfterUnauthorized(
+      authorizer,
+      request(),
+      { status: 401, headers: {} },
+      sent,
+      false,
+      'got',
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RequestAuthorizationError);
+    expect((error as RequestAuthorizationError).code).toBe(ForgeErrorCode.Request);
+    expect((error as Error).message).toMatch(/stream that cannot be sent again/);
+    expect(invalidated).toEqual(['token-1']);
+    expect(
+      await retryAfterUnauthorized(
+        authorizer,
+        request(),
+        { status: 401, headers: {} },
+        sent,
+        true,
+        'got',
+      ),
+    ).toBe(true);
+  });
+
+  it('tells replayable bodies from streams', () => {
+    expect(isReplayableBody(undefined)).toBe(true);
+    expect(isReplayableBody('x')).toBe(true);
+    expect(isReplayableBody(new URLSearchParams('a=1'))).toBe(true);
+    expect(isReplayableBody(new Uint8Array(2))).toBe(true);
+    expect(isReplayableBody({ a: 1 })).toBe(true);
+    expect(isReplayableBody(new ReadableStream())).toBe(false);
+    expect(isReplayableBody({ pipe() {} })).toBe(false);
+    expect(isReplayableBody((async function* () {})())).toBe(false);
+  });
+});

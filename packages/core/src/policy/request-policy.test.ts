@@ -1,0 +1,189 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../errors.js';
+import { createRequestPolicy, isRequestPolicy } from './request-policy.js';
+import { ExponentialAuthRetryStrategy, SimpleAuthRetryStrategy } from './retry.js';
+
+const API = 'https://api.example.com';
+
+function configError(run: () => unknown): ConfigurationError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('createRequestPolicy', () => {
+  it('allows the base URL origin and nothing else by default', () => {
+    const policy = createRequestPolicy({ baseURL: `${API}/v1/` });
+    expect(isRequestPolicy(policy)).toBe(true);
+    expect(policy.allows(`${API}/v1/orders?id=1`)).toBe(true);
+    expect(policy.allows(`${API}/other`)).toBe(true);
+    expect(policy.allows('HTTPS://API.EXAMPLE.COM:443/x')).toBe(true);
+    expect(policy.allows('http://api.example.com/x')).toBe(false);
+    expect(policy.allows('https://api.example.com:8443/x')).toBe(false);
+    expect(policy.allows('https://evil.example/x')).toBe(false);
+    expect(policy.allows('https://api.example.com.evil.example/x')).toBe(false);
+    expect(policy.allows('https://api.example.com@evil.example/x')).toBe(false);
+    expect(policy.allows('/relative')).toBe(false);
+    expect(policy.allows('not a url')).toBe(false);
+  });
+
+  it('adds listed origins', () => {
+    const policy = createRequestPolicy({
+      baseURL: API,
+      origins: ['https://files.example.com/ignored/path'],
+    });
+    expect([...policy.origins]).toEqual([API, 'https://files.example.com']);
+    expect(policy.allows('https://files.example.com/a')).toBe(true);
+  });
+
+  it('excludes exact paths and glob patterns', () => {
+    const policy = createRequestPolicy({
+      origins: [API],
+      excludedPaths: ['/health'],
+      excludedPathPatterns: ['/public/*', '*/status'],
+    });
+    expect(policy.allows(`${API}/health`)).toBe(false);
+    expect(policy.allows(`${API}/health/deep`)).toBe(true);
+    expect(policy.allows(`${API}/public/a.png?x=1`)).toBe(false);
+    expect(policy.allows(`${API}/v2/status`)).toBe(false);
+    expect(policy.allows(`${API}/private/a`)).toBe(true);
+  });
+
+  it('leaves a caller-set authorization alone unless told to override', () => {
+    const keep = createRequestPolicy({ baseURL: API });
+    expect(keep.mayAuthorize(`${API}/a`, { authorization: 'Basic x' })).toBe(false);
+    expect(keep.mayAuthorize(`${API}/a`, {})).toBe(true);
+    const override = createRequestPolicy({ baseURL: API, overrideAuthorization: true });
+    expect(override.mayAuthorize(`${API}/a`, { authorization: 'Basic x' })).toBe(true);
+  });
+
+  it('lets credentials follow a redirect only to the same origin and an allowed path', () => {
+    const policy = createRequestPolicy({
+      baseURL: API,
+      excludedPaths: ['/open'],
+      origins: ['https://b.example'],
+    });
+    expect(policy.mayRedirect(`${API}/a`, `${API}/b`)).toBe(true);
+    expect(policy.mayRedirect(`${API}/a`, `${API}/open`)).toBe(false);
+    expect(policy.mayRedirect(`${API}/a`, 'https://b.example/b')).toBe(false);
+    expect(policy.mayRedirect(`${API}/a`, 'http://api.example.com/b')).toBe(false);
+    expect(policy.mayRedirect('garbage', `${API}/b`)).toBe(false);
+  });
+
+  it('defaults to retrying once', () => {
+    expect(createRequestPolicy({ baseURL: API }).retry).toBeInstanceOf(SimpleAuthRetryStrategy);
+  });
+
+  it.each([
+    [{}, 'origins'],
+    [{ baseURL: 'not a url' }, 'baseURL'],
+    [{ baseURL: 'ftp://api.example.com' }, 'baseURL'],
+    [{ origins: [API, 'api.example.com'] }, 'origins[1]'],
+    [{ origins: 'https://a.example' }, 'origins'],
+    [{ baseURL: API, excludedPaths: ['health'] }, 'excludedPaths[0]'],
+    [{ baseURL: API, excludedPathPatterns: ['/ok/*', '/bad[x'] }, 'excludedPathPatterns[1]'],
+    [{ baseURL: API, overrideAuthorization: 'yes' }, 'overrideAuthorization'],
+    [{ baseURL: API, retry: { times: 1 } }, 'retry'],
+  ])('rejects %j naming %s', (options, option) => {
+    expect(configError(() => createRequestPolicy(options as never)).option).toBe(option);
+  });
+
+  it('never crashes on arbitrary URLs, and only ever allows its own origin', () => {
+    const policy = createRequestPolicy({ baseURL: API, excludedPathPatterns: ['/public/**'] });
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), fc.string()),
+        (url) => {
+          const allowed = policy.allows(url);
+          if (allowed) expect(new URL(url).origin).toBe(API);
+          expect(typeof policy.mayRedirect(url, `${API}/x`)).toBe('boolean');
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('agrees with the URL parser on the origin of arbitrary web URLs', () => {
+    fc.assert(
+      fc.property(fc.webUrl(), fc.webUrl(), (base, candidate) => {
+        const policy = createRequestPolicy({ baseURL: base });
+        expect(policy.allows(candidate)).toBe(new URL(candidate).origin === new URL(base).origin);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('retry strategies', () => {
+  it('SimpleAuthRetryStrategy retries exactly once, at once', () => {
+    const simple = new SimpleAuthRetryStrategy();
+    expect(simple.decide(0)).toEqual({ retry: true, delayMs: 0 });
+    expect(simple.decide(1).retry).toBe(false);
+    expect(simple.decide(7).retry).toBe(false);
+  });
+
+  it('ExponentialAuthRetryStrategy grows, caps and stops', () => {
+    const strategy = new ExponentialAuthRetryStrategy({
+      maxRetries: 4,
+      baseDelayMs: 100,
+      maxDelayMs: 350,
+      multiplier: 2,
+      jitter: 'none',
+    });
+    expect([0, 1, 2, 3].map((attempt) => strategy.decide(attempt).delayMs)).toEqual([
+      100, 200, 350, 350,
+    ]);
+    expect(strategy.decide(4).retry).toBe(false);
+  });
+
+  it('applies full and equal jitter with the injected randomness', () => {
+    const full = new ExponentialAuthRetryStrategy({ baseDelayMs: 100, random: () => 0.5 });
+    expect(full.decide(1).delayMs).toBe(100);
+    const equal = new ExponentialAuthRetryStrategy({
+      baseDelayMs: 100,
+      jitter: 'equal',
+      random: () => 0,
+    });
+    expect(equal.decide(0).delayMs).toBe(50);
+  });
+
+  it('keeps every delay within [0, maxDelayMs] and never retries past maxRetries', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        fc.integer({ min: 0, max: 50 }),
+        (maxRetries, baseDelayMs, maxDelayMs, multiplier, attempt) => {
+          const decision = new ExponentialAuthRetryStrategy({
+            maxRetries,
+            baseDelayMs,
+            maxDelayMs,
+            multiplier,
+          }).decide(attempt);
+          expect(decision.retry).toBe(attempt < maxRetries);
+          expect(decision.delayMs).toBeGreaterThanOrEqual(0);
+          expect(decision.delayMs).toBeLessThanOrEqual(maxDelayMs);
+        },
+      ),
+    );
+  });
+
+  it.each([
+    [{ maxRetries: -1 }, 'retry.maxRetries'],
+    [{ maxRetries: 1.5 }, 'retry.maxRetries'],
+    [{ baseDelayMs: Number.NaN }, 'retry.baseDelayMs'],
+    [{ multiplier: 0.5 }, 'retry.multiplier'],
+    [{ jitter: 'some' }, 'retry.jitter'],
+  ])('rejects %j', (options, option) => {
+    expect(configError(() => new ExponentialAuthRetryStrategy(options as never)).option).toBe(
+      option,
+    );
+  });
+});
