@@ -1,0 +1,18 @@
+export { forgeErrorHandler } from './error-handler.js';
+export type { ForgeFetchInit } from './fetch.js';
+export { createForge, type ForgeMiddleware, forge } from './forge.js';
+export {
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  ServiceAuthorizationError,
+} from './problem.js';
+export type { ForgeProxyOptions } from './proxy.js';
+export type {
+  ForgeExchangeServiceOptions,
+  ForgeOptions,
+  ForgeRequestContext,
+  ForgeServiceOptions,
+  ForgeServicePolicy,
+  ForgeTokenServiceOptions,
+  SubjectTokenInput,
+} from './types.js';
