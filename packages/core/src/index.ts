@@ -21,6 +21,16 @@ export type {
   UnauthorizedResponse,
 } from './authorizer.js';
 export {
+  type ClientSecretJwtOptions,
+  clientSecretJwt,
+  type JwtClientAuthOptions,
+  type PrivateKeyJwtOptions,
+  privateKeyJwt,
+} from './client-auth/jwt-methods.js';
+export type { AsymmetricAlgorithm, SigningKey } from './client-auth/keys.js';
+export { clientSecretBasic, clientSecretPost, none } from './client-auth/secret-methods.js';
+export type { ClientAuth, ClientAuthMethod, ClientAuthRequest } from './client-auth/types.js';
+export {
   AuthenticationError,
   type AuthenticationErrorDetails,
   ConfigurationError,
@@ -59,7 +69,49 @@ export {
   isAuthRetryStrategy,
   SimpleAuthRetryStrategy,
 } from './policy/retry.js';
+export {
+  type AuthorizationServerMetadata,
+  DiscoveryCache,
+  type DiscoveryOptions,
+  discoverAuthorizationServer,
+} from './protocol/discovery.js';
+export {
+  type ParseOptions,
+  type PreviousGrant,
+  parseTokenResponse,
+  type RawTokenResponse,
+} from './protocol/token-response.js';
 export type { TokenProvider, TokenRequestContext } from './provider.js';
+export {
+  type AuthorizationCodeOptions,
+  AuthorizationCodeFlow,
+  type AuthorizationRequestState,
+  type AuthorizationUrlParams,
+  type CodeExchangeParams,
+  type UserTokenManager,
+} from './providers/authorization-code.js';
+export {
+  type ClientCredentialsInput,
+  type ClientCredentialsOptions,
+  ClientCredentialsTokenProvider,
+} from './providers/client-credentials.js';
+export {
+  type AssertionContext,
+  type AssertionSigner,
+  type JwtBearerOptions,
+  JwtBearerTokenProvider,
+} from './providers/jwt-bearer.js';
+export { type GrantParams, OAuth2TokenProvider } from './providers/oauth2-provider.js';
+export type { OAuthClientOptions, ParamValue } from './providers/options.js';
+export { type PasswordGrantOptions, PasswordGrantTokenProvider } from './providers/password.js';
+export { createPkce } from './providers/pkce.js';
+export { type RefreshTokenOptions, RefreshTokenProvider } from './providers/refresh.js';
+export {
+  type TokenExchangeInput,
+  type TokenExchangeOptions,
+  TokenExchangeProvider,
+  TokenTypeUri,
+} from './providers/token-exchange.js';
 export { REDACTED, redact, redactUrl } from './redact.js';
 export type { TokenLock, TokenStorage } from './storage.js';
 export {
@@ -67,4 +119,5 @@ export {
   type InMemoryTokenStorageOptions,
 } from './storage/in-memory-storage.js';
 export { isToken, Token, type TokenInit, type TokenJSON } from './token.js';
+export type { RetryOptions, TransportOptions } from './transport/options.js';
 export type { MaybePromise } from './types.js';

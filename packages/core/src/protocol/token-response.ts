@@ -1,0 +1,153 @@
+import { TokenEndpointError } from '../errors.js';
+import { Token } from '../token.js';
+import { parseBody } from './body.js';
+import { authenticationError, readOAuthError } from './error-response.js';
+
+/** What a refresh response may leave out: the refresh token and scope of the grant it renews. */
+export interface PreviousGrant {
+  readonly refreshToken?: string | undefined;
+  readonly scope?: string | undefined;
+}
+
+/** How a token response is turned into a {@link Token}. */
+export interface ParseOptions {
+  readonly serviceName: string;
+  /** Local clock when the response arrived; `expires_in` counts from here. */
+  readonly receivedAt: number;
+  /**
+   * Lifetime assumed when the server names none (no usable `expires_in`),
+   * in milliseconds; `Infinity` for "until a 401". Default one hour.
+   */
+  readonly defaultLifetimeMs?: number | undefined;
+  /** Values to scrub from error messages (client secret, refresh token, …). */
+  readonly secrets?: readonly (string | undefined)[];
+  /** Carried over when a refresh response omits them (RFC 6749 §6). */
+  readonly previous?: PreviousGrant | undefined;
+}
+
+/** Response fields that become `Token` properties; everything else goes to `extra`. */
+const KNOWN = new Set(['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope']);
+
+/** `expires_in` as a number of seconds, whether the server sent a number or a numeric string. */
+function seconds(value: unknown): number | undefined {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+        ? Number(value)
+        : Number.NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  return undefined;
+}
+
+function scopeOf(value: unknown): string | undefined {
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) {
+    return value.join(' ') || undefined;
+  }
+  return text(value);
+}
+
+/**
+ * Parses the already-decoded fields of a successful (2xx) token response.
+ * Lenient where real servers differ (`expires_in` as a string or missing,
+ * `token_type` in any case, `scope` as an array, other fields kept in
+ * `extra`), strict where it matters: no `access_token` (or an `error` field
+ * in a 200) is an `AuthenticationError`, never a token with `undefined` in it.
+ *
+ * @example
+ * ```ts
+ * const token = parseTokenFields(
+ *   { access_token: 'abc', token_type: 'BEARER', expires_in: '3600', id_token: 'x' },
+ *   { serviceName: 'api', receivedAt: Date.now() },
+ * );
+ * token.tokenType; // 'Bearer'; token.extra.id_token === 'x'
+ * ```
+ */
+export function parseTokenFields(fields: Record<string, unknown>, options: ParseOptions): Token {
+  const accessToken = fields.access_token;
+  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
+    const oauth = readOAuthError(fields);
+    throw authenticationError(
+      options.serviceName,
+      undefined,
+      oauth,
+      options.secrets ?? [],
+      oauth.error ? 'was refused' : 'got an answer without an `access_token`',
+    );
+  }
+  const lifetimeSeconds = seconds(fields.expires_in);
+  const defaultLifetimeMs = options.defaultLifetimeMs ?? 3_600_000;
+  const expiresAt =
+    lifetimeSeconds !== undefined
+      ? options.receivedAt + lifetimeSeconds * 1000
+      : Number.isFinite(defaultLifetimeMs)
+        ? options.receivedAt + defaultLifetimeMs
+        : undefined;
+  const extra: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    if (!KNOWN.has(name) && name !== '__proto__') extra[name] = value;
+  }
+  return new Token({
+    accessToken,
+    tokenType: text(fields.token_type)?.trim(),
+    expiresAt,
+    issuedAt: options.receivedAt,
+    refreshToken: text(fields.refresh_token) ?? options.previous?.refreshToken,
+    scope: scopeOf(fields.scope) ?? options.previous?.scope,
+    extra,
+  });
+}
+
+/** The raw answer of a token endpoint. */
+export interface RawTokenResponse {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly wwwAuthenticate?: string | null;
+  readonly body: string;
+}
+
+/**
+ * Turns a token endpoint's answer into a {@link Token} or a typed error:
+ * 2xx with a readable body -> `Token`; 2xx with an unreadable body ->
+ * `TokenEndpointError` (`malformed`); any other status -> `AuthenticationError`
+ * with the OAuth `error` and `error_description` when the body (JSON, form,
+ * or a `WWW-Authenticate` challenge) carries them, and just the status when it
+ * is HTML or empty.
+ *
+ * @example
+ * ```ts
+ * const token = parseTokenResponse(
+ *   { status: 200, contentType: 'application/json', body: '{"access_token":"abc"}' },
+ *   { serviceName: 'api', receivedAt: Date.now() },
+ * );
+ * ```
+ */
+export function parseTokenResponse(response: RawTokenResponse, options: ParseOptions): Token {
+  const fields = parseBody(response.body, response.contentType);
+  if (response.status >= 200 && response.status < 300) {
+    if (fields === undefined) {
+      throw new TokenEndpointError(
+        `Token endpoint answered "${options.serviceName}" with HTTP ${response.status} but the body is not a token response (${describeBody(
+          response,
+        )}). Check that \`tokenEndpoint\` points at the token endpoint.`,
+        { serviceName: options.serviceName, status: response.status, reason: 'malformed' },
+      );
+    }
+    return parseTokenFields(fields, options);
+  }
+  throw authenticationError(
+    options.serviceName,
+    response.status,
+    readOAuthError(fields, response.wwwAuthenticate),
+    options.secrets ?? [],
+  );
+}
+
+function describeBody(response: RawTokenResponse): string {
+  if (response.body.trim() === '') return 'empty body';
+  return `${response.contentType ?? 'no content type'}, ${response.body.length} bytes`;
+}

@@ -1,0 +1,178 @@
+import type { ClientAuth } from '../client-auth/types.js';
+import { INSPECT } from '../client-auth/validate.js';
+import { type DiscoveryCache, defaultDiscoveryCache } from '../protocol/discovery.js';
+import { type PreviousGrant, parseTokenResponse } from '../protocol/token-response.js';
+import type { TokenProvider, TokenRequestContext } from '../provider.js';
+import type { Token } from '../token.js';
+import { type ResolvedTransport, resolveTransport } from '../transport/options.js';
+import { postForm } from '../transport/post-form.js';
+import {
+  checkExtraParams,
+  checkLifetime,
+  checkServiceName,
+  type OAuthClientOptions,
+  type ParamValue,
+  resolveClientAuth,
+  resolveEndpoint,
+} from './options.js';
+import { secretsOf } from './secrets.js';
+
+/** Form parameters of a token request; `undefined` values are left out, arrays repeated. */
+export type GrantParams = Readonly<Record<string, ParamValue | undefined>>;
+
+/**
+ * The base of every built-in provider: client authentication, endpoint
+ * discovery, the retrying transport, lenient response parsing, and the
+ * refresh grant. Extend it for a custom grant type: implement `fetchToken`
+ * with `this.requestToken({ grant_type: '…', … })`.
+ *
+ * @example
+ * ```ts
+ * class DeviceCodeProvider extends OAuth2TokenProvider<string> {
+ *   fetchToken(deviceCode: string, context?: TokenRequestContext) {
+ *     return this.requestToken(
+ *       { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceCode },
+ *       context,
+ *     );
+ *   }
+ * }
+ * ```
+ */
+export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvider<TInput> {
+  readonly serviceName: string;
+  /** The client id, or `undefined` for a grant sent without client authentication. */
+  readonly clientId: string | undefined;
+  readonly #clientAuth: ClientAuth | undefined;
+  readonly #transport: ResolvedTransport;
+  readonly #tokenEndpoint: string | undefined;
+  readonly #issuer: string | undefined;
+  readonly #discovery: DiscoveryCache;
+  readonly #defaultLifetimeMs: number | undefined;
+  readonly #extraParams: Readonly<Record<string, ParamValue>>;
+
+  constructor(options: OAuthClientOptions, config: { clientOptional?: boolean } = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('[forge] [core] Provider options must be an object');
+    }
+    this.#clientAuth = resolveClientAuth(options, config.clientOptional);
+    this.clientId = this.#clientAuth?.clientId;
+    this.serviceName = checkServiceName(options.serviceName, this.clientId);
+    const { tokenEndpoint, issuer } = resolveEndpoint(options);
+    this.#tokenEndpoint = tokenEndpoint;
+    this.#issuer = issuer;
+    this.#transport = resolveTransport(options);
+    this.#discovery = options.discovery ?? defaultDiscoveryCache;
+    this.#defaultLifetimeMs = checkLifetime(options.defaultLifetimeMs);
+    this.#extraParams = checkExtraParams(options.extraParams);
+  }
+
+  /** Obtains a new token with this provider's grant. */
+  abstract fetchToken(input: TInput, context?: TokenRequestContext): Promise<Token>;
+
+  /**
+   * Uses the current token's refresh token (refresh_token grant); a token
+   * without one is replaced through `fetchToken`. The manager falls back to
+   * `fetchToken` when the server answers `invalid_grant`.
+   */
+  refreshToken(current: Token, input: TInput, context?: TokenRequestContext): Promise<Token> {
+    if (!current.refreshToken) return this.fetchToken(input, context);
+    return this.requestToken(
+      { grant_type: 'refresh_token', refresh_token: current.refreshToken },
+      context,
+      current,
+    );
+  }
+
+  /** The client authentication method in use (`client_secret_basic`, …, or `none`). */
+  get clientAuthMethod(): string {
+    return this.#clientAuth?.method ?? 'none';
+  }
+
+  /** The issuer this provider was configured with, if any. */
+  get issuer(): string | undefined {
+    return this.#issuer;
+  }
+
+  /** The token endpoint: the `tokenEndpoint` option, or discovered from `issuer` (once). */
+  async tokenEndpoint(signal?: AbortSignal): Promise<string> {
+    if (this.#tokenEndpoint) return this.#tokenEndpoint;
+    return (await this.metadata(signal)).token_endpoint;
+  }
+
+  /** The issuer's discovered metadata (only with the `issuer` option). */
+  protected metadata(signal?: AbortSignal) {
+    return this.#discovery.get(this.#issuer as string, {
+      serviceName: this.serviceName,
+      fetch: this.#transport.fetch,
+      timeoutMs: this.#transport.timeoutMs,
+      signal,
+    });
+  }
+
+  /**
+   * Sends one token request: the grant parameters plus `extraParams`, client
+   * authentication, retries, and parsing into a {@link Token} or a typed error.
+   * `previous` supplies the refresh token and scope when a refresh response
+   * omits them.
+   */
+  protected async requestToken(
+    params: GrantParams,
+    context?: TokenRequestContext,
+    previous?: PreviousGrant,
+  ): Promise<Token> {
+    const signal = context?.signal;
+    const url = await this.tokenEndpoint(signal);
+    const body = new URLSearchParams();
+    for (const [name, value] of Object.entries({ ...this.#extraParams, ...params })) {
+      if (value === undefined) continue;
+      if (typeof value === 'string') body.set(name, value);
+      else for (const item of value) body.append(name, item);
+    }
+    const headers: Record<string, string> = {};
+    await this.#clientAuth?.apply({ body, headers, tokenEndpoint: url, issuer: this.#issuer });
+    const secrets = secretsOf(body, headers);
+    const response = await postForm(
+      { serviceName: this.serviceName, url, body, headers, signal, secrets },
+      this.#transport,
+    );
+    return parseTokenResponse(
+      {
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        wwwAuthenticate: response.headers.get('www-authenticate'),
+        body: response.body,
+      },
+      {
+        serviceName: this.serviceName,
+        receivedAt: response.receivedAt,
+        defaultLifetimeMs: this.#defaultLifetimeMs,
+        secrets,
+        previous,
+      },
+    );
+  }
+
+  /** A description without secrets, for logs and `util.inspect`. */
+  toString(): string {
+    return `${this.constructor.name} { serviceName: '${this.serviceName}', clientId: ${
+      this.clientId === undefined ? 'undefined' : `'${this.clientId}'`
+    }, clientAuth: '${this.clientAuthMethod}', ${
+      this.#tokenEndpoint ? `tokenEndpoint: '${this.#tokenEndpoint}'` : `issuer: '${this.#issuer}'`
+    } }`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      type: this.constructor.name,
+      serviceName: this.serviceName,
+      clientId: this.clientId,
+      clientAuth: this.clientAuthMethod,
+      tokenEndpoint: this.#tokenEndpoint,
+      issuer: this.#issuer,
+    };
+  }
+
+  [INSPECT](): string {
+    return this.toString();
+  }
+}

@@ -1,0 +1,180 @@
+import { clientSecretJwt, privateKeyJwt } from '../client-auth/jwt-methods.js';
+import type { SigningKey } from '../client-auth/keys.js';
+import { clientSecretBasic, clientSecretPost, none } from '../client-auth/secret-methods.js';
+import type { ClientAuth, ClientAuthMethod } from '../client-auth/types.js';
+import { describe, requireString } from '../client-auth/validate.js';
+import { ConfigurationError } from '../errors.js';
+import type { DiscoveryCache } from '../protocol/discovery.js';
+import type { TransportOptions } from '../transport/options.js';
+
+/** A parameter value: one string, or several sent as repeated parameters. */
+export type ParamValue = string | readonly string[];
+
+/**
+ * Options every built-in OAuth 2 provider takes: who the client is, how it
+ * authenticates, where the token endpoint is, and how requests are sent.
+ *
+ * @example
+ * ```ts
+ * const options: OAuthClientOptions = {
+ *   clientId: 'orders-service',
+ *   clientSecret: process.env.ORDERS_CLIENT_SECRET,
+ *   issuer: 'https://auth.example', // or tokenEndpoint: 'https://auth.example/oauth/token'
+ *   timeoutMs: 5_000,
+ * };
+ * ```
+ */
+export interface OAuthClientOptions extends TransportOptions {
+  /** Names the service in errors, events and cache keys. Default: the client id. */
+  readonly serviceName?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /**
+   * How the client authenticates: a method name, or a {@link ClientAuth} from
+   * `clientSecretBasic()`, `privateKeyJwt()`, …. Default `client_secret_basic`
+   * with a `clientSecret`, `private_key_jwt` with a `privateKey`, else `none`.
+   */
+  readonly clientAuth?: ClientAuth | ClientAuthMethod;
+  /** The key for `private_key_jwt`. */
+  readonly privateKey?: SigningKey;
+  /** The token endpoint URL. Give this or `issuer`. */
+  readonly tokenEndpoint?: string;
+  /** The issuer URL; the token endpoint is discovered from its metadata (RFC 8414 / OIDC), once. */
+  readonly issuer?: string;
+  /**
+   * Lifetime assumed when a response has no `expires_in`, in milliseconds;
+   * `Infinity` keeps such tokens until a 401. Default one hour.
+   */
+  readonly defaultLifetimeMs?: number;
+  /** Extra form parameters sent with every token request of this provider. */
+  readonly extraParams?: Readonly<Record<string, ParamValue>>;
+  /** Where discovered metadata is cached. Default: one cache shared by all providers. */
+  readonly discovery?: DiscoveryCache;
+}
+
+const METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'none',
+];
+
+function checkUrl(value: unknown, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !URL.canParse(value)) {
+    throw new ConfigurationError(option, `must be an absolute http(s) URL, got ${describe(value)}`);
+  }
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigurationError(option, `must be an http(s) URL, got ${url.protocol}`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigurationError(option, 'must not contain credentials; use `clientSecret`');
+  }
+  return value;
+}
+
+/** Validates a scope/audience/resource option: a string or a list of non-empty strings. */
+export function checkParam(value: unknown, option: string): ParamValue | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== '')) {
+    return value as readonly string[];
+  }
+  throw new ConfigurationError(option, 'must be a string or an array of non-empty strings');
+}
+
+/** The client authentication implied by the options, or `undefined` when the grant needs none. */
+export function resolveClientAuth(
+  options: OAuthClientOptions,
+  clientOptional = false,
+): ClientAuth | undefined {
+  const auth = options.clientAuth;
+  if (typeof auth === 'object' && auth !== null) {
+    if (typeof auth.apply !== 'function' || typeof auth.clientId !== 'string') {
+      throw new ConfigurationError('clientAuth', 'must be a method name or a ClientAuth object');
+    }
+    if (options.clientId !== undefined && options.clientId !== auth.clientId) {
+      throw new ConfigurationError('clientId', 'differs from `clientAuth.clientId`; give only one');
+    }
+    return auth;
+  }
+  if (auth !== undefined && !METHODS.includes(auth)) {
+    throw new ConfigurationError(
+      'clientAuth',
+      `unknown client authentication method "${String(auth)}"; use one of ${METHODS.join(', ')}`,
+    );
+  }
+  if (options.clientId === undefined && clientOptional && auth === undefined) return undefined;
+  const clientId = requireString(options.clientId, 'clientId');
+  const method: ClientAuthMethod =
+    auth ??
+    (options.clientSecret !== undefined
+      ? 'client_secret_basic'
+      : options.privateKey !== undefined
+        ? 'private_key_jwt'
+        : 'none');
+  switch (method) {
+    case 'client_secret_basic':
+      return clientSecretBasic(clientId, requireString(options.clientSecret, 'clientSecret'));
+    case 'client_secret_post':
+      return clientSecretPost(clientId, requireString(options.clientSecret, 'clientSecret'));
+    case 'client_secret_jwt':
+      return clientSecretJwt(clientId, requireString(options.clientSecret, 'clientSecret'));
+    case 'private_key_jwt':
+      if (options.privateKey === undefined) {
+        throw new ConfigurationError('privateKey', 'is required for `private_key_jwt`');
+      }
+      return privateKeyJwt(clientId, options.privateKey);
+    default:
+      return none(clientId);
+  }
+}
+
+/** Validates the endpoint options: `tokenEndpoint` or `issuer`, both absolute http(s) URLs. */
+export function resolveEndpoint(options: OAuthClientOptions): {
+  tokenEndpoint: string | undefined;
+  issuer: string | undefined;
+} {
+  const tokenEndpoint = checkUrl(options.tokenEndpoint, 'tokenEndpoint');
+  const issuer = checkUrl(options.issuer, 'issuer');
+  if (!tokenEndpoint && !issuer) {
+    throw new ConfigurationError(
+      'tokenEndpoint',
+      'is required (or give `issuer` to discover it from the server metadata)',
+    );
+  }
+  return { tokenEndpoint, issuer };
+}
+
+/** Validates `defaultLifetimeMs`. */
+export function checkLifetime(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new ConfigurationError(
+      'defaultLifetimeMs',
+      'must be a positive number of milliseconds or Infinity',
+    );
+  }
+  return value;
+}
+
+/** Validates `serviceName`. */
+export function checkServiceName(value: unknown, fallback: string | undefined): string {
+  if (value === undefined) {
+    if (fallback) return fallback;
+    throw new ConfigurationError('serviceName', 'is required when there is no `clientId`');
+  }
+  return requireString(value, 'serviceName');
+}
+
+/** Validates `extraParams`. */
+export function checkExtraParams(value: unknown): Readonly<Record<string, ParamValue>> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigurationError('extraParams', 'must be an object of string or string[] values');
+  }
+  for (const [name, param] of Object.entries(value)) checkParam(param, `extraParams.${name}`);
+  return value as Record<string, ParamValue>;
+}
