@@ -18,6 +18,11 @@ function isThenable<T>(value: unknown): value is PromiseLike<T> {
   );
 }
 
+// A storage's error may echo the command it ran, token included: strip the tokens we know.
+function secretsOf(token: Token | undefined): (string | undefined)[] {
+  return token === undefined ? [] : [token.accessToken, token.refreshToken];
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
@@ -46,8 +51,9 @@ export class StorageGuard {
     return typeof this.#storage.lock === 'function';
   }
 
-  async get(key: string): Promise<Token | undefined | Failed> {
-    const value = await this.#call(key, 'get', () => this.#storage.get(key));
+  /** Reads `key`; `known` is the token the caller holds, kept out of any error text. */
+  async get(key: string, known?: Token): Promise<Token | undefined | Failed> {
+    const value = await this.#call(key, 'get', () => this.#storage.get(key), secretsOf(known));
     if (value === FAILED || value === undefined || value === null) {
       return value === null ? undefined : value;
     }
@@ -62,11 +68,11 @@ export class StorageGuard {
   }
 
   async set(key: string, token: Token, ttlMs: number): Promise<void> {
-    await this.#call(key, 'set', () => this.#storage.set(key, token, ttlMs));
+    await this.#call(key, 'set', () => this.#storage.set(key, token, ttlMs), secretsOf(token));
   }
 
   async delete(key: string, expected: Token | undefined): Promise<void> {
-    await this.#call(key, 'delete', () => this.#storage.delete(key, expected));
+    await this.#call(key, 'delete', () => this.#storage.delete(key, expected), secretsOf(expected));
   }
 
   async lock(key: string, ttlMs: number): Promise<TokenLock | undefined | Failed> {
@@ -90,12 +96,17 @@ export class StorageGuard {
     );
   }
 
-  async #call<T>(key: string, operation: string, run: () => T | Promise<T>): Promise<T | Failed> {
+  async #call<T>(
+    key: string,
+    operation: string,
+    run: () => T | Promise<T>,
+    secrets: readonly (string | undefined)[] = [],
+  ): Promise<T | Failed> {
     let result: T | Promise<T>;
     try {
       result = run();
     } catch (error) {
-      this.#fail(key, operation, `failed: ${redact(messageOf(error))}`);
+      this.#fail(key, operation, `failed: ${redact(messageOf(error), secrets)}`);
       return FAILED;
     }
     if (!isThenable<T>(result)) return result;
@@ -110,7 +121,7 @@ export class StorageGuard {
       }
       return settled;
     } catch (error) {
-      this.#fail(key, operation, `failed: ${redact(messageOf(error))}`);
+      this.#fail(key, operation, `failed: ${redact(messageOf(error), secrets)}`);
       return FAILED;
     } finally {
       if (handle !== undefined) this.#timers.clear(handle);

@@ -450,7 +450,7 @@ export class TokenManager<TInput = void> {
     mode: Mode,
     current: Token | undefined,
   ): Promise<Obtained> {
-    const read = await this.#guard.get(key);
+    const read = await this.#guard.get(key, current);
     this.#assertOpen();
     const stored = read === FAILED ? undefined : read;
     if (stored !== undefined && this.#acceptable(stored, mode, current)) {
@@ -462,7 +462,7 @@ export class TokenManager<TInput = void> {
       if (lock !== FAILED && lock !== undefined) {
         try {
           // Double-checked: the previous holder may have stored a token just before we locked.
-          const again = await this.#guard.get(key);
+          const again = await this.#guard.get(key, current);
           this.#assertOpen();
           const latest = again === FAILED ? undefined : again;
           if (latest !== undefined && this.#acceptable(latest, mode, current)) {
@@ -495,7 +495,7 @@ export class TokenManager<TInput = void> {
       await this.#sleepOrWake(key, step);
       this.#assertOpen();
       waited += step;
-      const read = await this.#guard.get(key);
+      const read = await this.#guard.get(key, current);
       this.#assertOpen();
       if (read !== FAILED && read !== undefined && this.#acceptable(read, mode, current)) {
         return read;
@@ -602,7 +602,7 @@ export class TokenManager<TInput = void> {
     if (wakers !== undefined) for (const wake of [...wakers]) wake();
     const state = this.#states.get(key);
     if (state?.entry === undefined) return;
-    const read = await this.#guard.get(key);
+    const read = await this.#guard.get(key, state.entry.token);
     const held = state.entry;
     if (this.#closed || read === FAILED || held === undefined) return;
     if (read !== undefined && read.accessToken === held.token.accessToken) return;
