@@ -1,0 +1,143 @@
+import {
+  type Authorization,
+  type AuthorizationRequest,
+  type Authorizer,
+  ConfigurationError,
+} from '@forge/core';
+import {
+  OAuth1Signer,
+  type OAuth1SignerOptions,
+  type OAuth1TokenCredentials,
+} from '../signing/signer.js';
+
+/** Options of {@link oauth1Authorizer}: the consumer, the token, and how to sign. */
+export interface OAuth1AuthorizerOptions extends OAuth1SignerOptions {
+  /** `oauth_token` of the token credentials (from the three-legged flow, or issued by the provider). Omit for two-legged (consumer-only) signing. */
+  readonly token?: string | undefined;
+  /** The token secret; required with `token` for HMAC-* and PLAINTEXT. */
+  readonly tokenSecret?: string | undefined;
+  /**
+   * Which requests to sign; default every request the adapter hands over.
+   * Return `false` to send a request unsigned (another origin, a public path).
+   */
+  readonly shouldSign?: ((request: AuthorizationRequest) => boolean) | undefined;
+}
+
+/** An `Authorizer` that signs every request with OAuth 1.0a. */
+export interface OAuth1Authorizer extends Authorizer {
+  /** The signer in use (shows no secret when inspected). */
+  readonly signer: OAuth1Signer;
+  /**
+   * Imports the signing key now, so a bad RSA key fails at start-up with a
+   * `ConfigurationError` naming `privateKey`. {@link createOAuth1Authorizer} calls it for you.
+   */
+  ready(): Promise<void>;
+  authorize(request: AuthorizationRequest): Promise<Authorization | undefined>;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+function tokenCredentials(
+  options: OAuth1AuthorizerOptions,
+  needsSecret: boolean,
+): OAuth1TokenCredentials | undefined {
+  const { token, tokenSecret } = options;
+  if (token === undefined) {
+    if (tokenSecret !== undefined) {
+      throw new ConfigurationError('token', 'is required when tokenSecret is set', {
+        package: 'oauth1',
+      });
+    }
+    return undefined;
+  }
+  if (typeof token !== 'string' || token === '') {
+    throw new ConfigurationError('token', 'must be a non-empty string (oauth_token)', {
+      package: 'oauth1',
+    });
+  }
+  if (tokenSecret !== undefined && typeof tokenSecret !== 'string') {
+    throw new ConfigurationError('tokenSecret', 'must be a string', { package: 'oauth1' });
+  }
+  if (needsSecret && tokenSecret === undefined) {
+    throw new ConfigurationError(
+      'tokenSecret',
+      'is required with token for HMAC-* and PLAINTEXT: pass the oauth_token_secret that came with the token',
+      { package: 'oauth1' },
+    );
+  }
+  return { token, tokenSecret: tokenSecret ?? '' };
+}
+
+/**
+ * Makes a `@forge/core` `Authorizer` that signs each request with OAuth 1.0a,
+ * so `@forge/axios`, `@forge/got` and `@forge/ky` sign requests unchanged.
+ * The adapters hand over the method, the final URL and the form body; query
+ * and form parameters are signed, other bodies through `bodyHash`.
+ *
+ * An RSA key is checked structurally here and imported by Web Crypto on the
+ * first request; use {@link createOAuth1Authorizer} to import it up front.
+ *
+ * @throws ConfigurationError naming the option (see {@link OAuth1Signer}), and
+ * `token`/`tokenSecret` when only one half of the token credentials is given.
+ *
+ * @example
+ * ```ts
+ * import axios from 'axios';
+ * import { withForge } from '@forge/axios';
+ * import { oauth1Authorizer } from '@forge/oauth1';
+ *
+ * const authorizer = oauth1Authorizer({
+ *   consumerKey: 'key',
+ *   consumerSecret: 'secret',
+ *   token: 'token',
+ *   tokenSecret: 'token-secret',
+ * });
+ * const api = withForge(axios.create({ baseURL: 'https://api.example.com' }), authorizer);
+ * ```
+ */
+export function oauth1Authorizer(options: OAuth1AuthorizerOptions): OAuth1Authorizer {
+  const signer = new OAuth1Signer(options);
+  const token = tokenCredentials(options, !signer.signatureMethod.startsWith('RSA-'));
+  const shouldSign = options.shouldSign;
+  if (shouldSign !== undefined && typeof shouldSign !== 'function') {
+    throw new ConfigurationError('shouldSign', 'must be a function', { package: 'oauth1' });
+  }
+  const summary = `OAuth1Authorizer { consumerKey: '${signer.consumerKey}', signatureMethod: '${signer.signatureMethod}', transmission: '${signer.transmission}', token: ${token ? 'set' : 'none'} }`;
+  return {
+    signer,
+    ready: () => signer.ready(),
+    async authorize(request) {
+      if (shouldSign && !shouldSign(request)) return undefined;
+      const signed = await signer.sign(request, { token });
+      return {
+        headers: signed.headers,
+        ...(signer.transmission === 'query' ? { url: signed.url } : {}),
+        ...(signed.body === undefined ? {} : { body: signed.body }),
+      };
+    },
+    [INSPECT]: () => summary,
+    toJSON: () => summary,
+  } as OAuth1Authorizer;
+}
+
+/**
+ * Like {@link oauth1Authorizer}, but resolves only once the signing key is
+ * imported: an RSA key that Web Crypto cannot use rejects here with a
+ * `ConfigurationError` naming `privateKey`, not on the first request.
+ *
+ * @example
+ * ```ts
+ * const authorizer = await createOAuth1Authorizer({
+ *   consumerKey: 'key',
+ *   signatureMethod: 'RSA-SHA256',
+ *   privateKey: await readFile('private-key.pem', 'utf8'),
+ * });
+ * ```
+ */
+export async function createOAuth1Authorizer(
+  options: OAuth1AuthorizerOptions,
+): Promise<OAuth1Authorizer> {
+  const authorizer = oauth1Authorizer(options);
+  await authorizer.ready();
+  return authorizer;
+}
