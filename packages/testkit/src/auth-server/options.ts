@@ -1,0 +1,107 @@
+import { TestkitError } from '../shared/errors.js';
+
+/** A user the authorization server knows, for the password grant and the login step of the code flow. */
+export interface TestUser {
+  /** Also the `sub` (account id) of tokens issued for this user. */
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Options of {@link startAuthServer}. Every option is optional. */
+export interface AuthServerOptions {
+  /** Lifetime of every access token, in seconds (`expires_in`). Default `3600`. */
+  readonly accessTokenTtlSeconds?: number;
+  /** Lifetime of every refresh token, in seconds. Default `1209600` (14 days). */
+  readonly refreshTokenTtlSeconds?: number;
+  /**
+   * Issue a new refresh token on every refresh and reject the old one from then on
+   * (reusing a rotated refresh token also revokes the whole grant). Default `true`.
+   */
+  readonly rotateRefreshTokens?: boolean;
+  /** Users for the password grant and the login step. Default: `alice`/`alice-password`, `bob`/`bob-password`. */
+  readonly users?: readonly TestUser[];
+  /** Scopes the server and its ready-made clients accept, besides `openid` and `offline_access`. Default `['read', 'write', 'admin']`. */
+  readonly scopes?: readonly string[];
+}
+
+/** {@link AuthServerOptions} with every default applied. */
+export interface ResolvedAuthServerOptions {
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly rotateRefreshTokens: boolean;
+  readonly users: readonly TestUser[];
+  readonly scopes: readonly string[];
+}
+
+/** Users known to a server started without `users`. */
+export const DEFAULT_USERS: readonly TestUser[] = Object.freeze([
+  Object.freeze({ username: 'alice', password: 'alice-password' }),
+  Object.freeze({ username: 'bob', password: 'bob-password' }),
+]);
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+function positiveInteger(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TestkitError(
+      `must be a positive whole number of seconds, got ${String(value)}`,
+      option,
+    );
+  }
+  return value;
+}
+
+export function resolveAuthServerOptions(
+  options: AuthServerOptions = {},
+): ResolvedAuthServerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TestkitError('pass an options object or nothing', 'options');
+  }
+  const rotate = options.rotateRefreshTokens ?? true;
+  if (typeof rotate !== 'boolean') {
+    throw new TestkitError('must be true or false', 'rotateRefreshTokens');
+  }
+  const users = options.users ?? DEFAULT_USERS;
+  if (!Array.isArray(users)) {
+    throw new TestkitError('must be an array of { username, password }', 'users');
+  }
+  users.forEach((user: unknown, index) => {
+    const candidate = user as Partial<TestUser> | null;
+    if (
+      typeof candidate?.username !== 'string' ||
+      candidate.username === '' ||
+      typeof candidate.password !== 'string'
+    ) {
+      throw new TestkitError(
+        'each user needs a non-empty string `username` and a string `password`',
+        `users[${index}]`,
+      );
+    }
+  });
+  const scopes = options.scopes ?? ['read', 'write', 'admin'];
+  if (!Array.isArray(scopes)) throw new TestkitError('must be an array of scope names', 'scopes');
+  scopes.forEach((scope: unknown, index) => {
+    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) {
+      throw new TestkitError(
+        'a scope is a non-empty string without spaces, quotes or backslashes',
+        `scopes[${index}]`,
+      );
+    }
+  });
+  return {
+    accessTokenTtlSeconds: positiveInteger(
+      'accessTokenTtlSeconds',
+      options.accessTokenTtlSeconds,
+      3600,
+    ),
+    refreshTokenTtlSeconds: positiveInteger(
+      'refreshTokenTtlSeconds',
+      options.refreshTokenTtlSeconds,
+      14 * 24 * 3600,
+    ),
+    rotateRefreshTokens: rotate,
+    users: users.map((user) => ({ username: user.username, password: user.password })),
+    scopes: [...new Set(scopes)],
+  };
+}

@@ -1,0 +1,38 @@
+export type { AuthorizeLogin, AuthorizeOptions, AuthorizeResult } from './auth-server/authorize.js';
+export type {
+  PrivateKeyJwtClient,
+  PublicClient,
+  ReadyClients,
+  SecretClient,
+} from './auth-server/clients.js';
+export type { TokenRequestFilter, TokenRequestRecord } from './auth-server/counters.js';
+export type { FaultMode, FaultOptions, FaultSwitch } from './auth-server/faults.js';
+export { TokenType } from './auth-server/grants/token-exchange.js';
+export type { TestKeyPair } from './auth-server/keys.js';
+export type {
+  AuthServerOptions,
+  ResolvedAuthServerOptions,
+  TestUser,
+} from './auth-server/options.js';
+export { DEFAULT_USERS } from './auth-server/options.js';
+export {
+  type AuthServer,
+  type ClientRegistration,
+  type JwtBearerKit,
+  startAuthServer,
+  type TokenExchangeKit,
+} from './auth-server/start-auth-server.js';
+export type { MintJwtOptions, TrustedIssuer } from './auth-server/trusted-issuer.js';
+export type { ResourceRequestFilter, ResourceRequestRecord } from './resource-server/counters.js';
+export type {
+  ResourceRequest,
+  ResourceResponse,
+  ResourceRoute,
+  ResourceServerOptions,
+  TokenInfo,
+} from './resource-server/options.js';
+export {
+  type ResourceServer,
+  startResourceServer,
+} from './resource-server/start-resource-server.js';
+export { TestkitError } from './shared/errors.js';

@@ -1,0 +1,66 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A loopback HTTP server whose handler is set once the port is known. */
+export interface LoopbackServer {
+  readonly server: Server;
+  readonly origin: string;
+  readonly port: number;
+  setHandler(handler: (req: IncomingMessage, res: ServerResponse) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on 127.0.0.1 on a free port. The handler comes later because the
+ * authorization server's issuer (and so its configuration) contains the port.
+ */
+export async function listenOnLoopback(): Promise<LoopbackServer> {
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (handler) handler(req, res);
+    else {
+      res.statusCode = 503;
+      res.end();
+    }
+  });
+  // Tests hit these servers in tight loops; a keep-alive socket left idle must
+  // not keep the process alive after the test ends.
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    setHandler(next) {
+      handler = next;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+/** Reads a request body as text, bounded so a runaway client cannot exhaust memory. */
+export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) throw new Error('request body too large');
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
