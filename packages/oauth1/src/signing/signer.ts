@@ -93,6 +93,10 @@ const RESERVED = new Set([
 // A quoted-string (RFC 7230) without escapes: printable characters other than `"` and `\`.
 const QUOTED_STRING_SAFE = /^[\t\x20-\x21\x23-\x5b\x5d-\x7e\x80-\uffff]*$/;
 
+function byName([a]: Parameter, [b]: Parameter): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function fail(option: string, problem: string): never {
   throw new ConfigurationError(option, problem, { package: 'oauth1' });
 }
@@ -217,6 +221,7 @@ export class OAuth1Signer {
     const baseString = signatureBaseString(method, url, parameters);
     const signature = await this.#algorithm.sign(baseString, options.token?.tokenSecret ?? '');
     oauth.push(['oauth_signature', signature]);
+    oauth.sort(byName);
     const oauthParameters = Object.fromEntries(oauth);
 
     switch (this.transmission) {
@@ -273,7 +278,7 @@ export class OAuth1Signer {
       const hash = await crypto.subtle.digest(digest, new TextEncoder().encode(body));
       oauth.push(['oauth_body_hash', toBase64(hash)]);
     }
-    return oauth.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return oauth;
   }
 
   /** Shows the configuration, never a secret or a key. */
