@@ -6,3 +6,4 @@ export {
   skipWithoutRedis,
   startRedisServer,
 } from './redis.js';
+export { runStorageConformance, type StorageConformanceOptions } from './storage-conformance.js';
