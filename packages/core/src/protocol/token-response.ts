@@ -28,6 +28,8 @@ export interface ParseOptions {
 /** Response fields that become `Token` properties; everything else goes to `extra`. */
 const KNOWN = new Set(['access_token', 'token_type', 'expires_in', 'refresh_token', 'scope']);
 
+const MAX_LIFETIME_SECONDS = 1e9;
+
 /** `expires_in` as a number of seconds, whether the server sent a number or a numeric string. */
 function seconds(value: unknown): number | undefined {
   const n =
@@ -36,7 +38,8 @@ function seconds(value: unknown): number | undefined {
       : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
         ? Number(value)
         : Number.NaN;
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  // Under a second is no usable lifetime; above ~31 years would overflow Date arithmetic.
+  return Number.isFinite(n) && n >= 1 ? Math.min(n, MAX_LIFETIME_SECONDS) : undefined;
 }
 
 function text(value: unknown): string | undefined {
