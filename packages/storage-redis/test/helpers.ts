@@ -14,7 +14,10 @@ export function token(label: string, lifetimeMs = 3_600_000): Token {
 
 /** A client that does not retry forever, so tests against a dead server end. */
 export function client(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  // Outages are part of the tests: without a listener ioredis prints each reconnect error.
+  redis.on('error', () => {});
+  return redis;
 }
 
 /** Waits until `count` subscribers listen on the storage's change channel. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ConfigurationError, StorageError } from '@forge/core';
 import { type RedisServer, skipWithoutRedis, startRedisServer } from '@forge/test-utils';
 import type { Redis } from 'ioredis';
@@ -168,14 +168,14 @@ describe.skipIf(skipWithoutRedis)('RedisTokenStorage on a real redis-server', ()
 
   it('reads from Redis, not the local copy, while it holds the lock', async () => {
     const a = open();
-    const b = open();
-    await subscribers(redis, 2);
+    await subscribers(redis, 1);
     await a.set('k', token('old'), 60_000);
     expect(await a.get('k')).toBeDefined();
-    // Another writer changes Redis behind A's back, without a message.
+    // Redis changes behind A's back, without a message.
     const newer = token('newer');
-    const other = open({ localTier: false });
-    await other.set('k', newer, 60_000);
+    await open({ localTier: false }).set('k2', newer, 60_000);
+    await redis.set(entryOf('k'), (await redis.get(entryOf('k2')))!);
+    expect((await a.get('k'))?.accessToken).not.toBe(newer.accessToken);
     const lock = await a.lock('k', 10_000);
     expect((await a.get('k'))?.accessToken).toBe(newer.accessToken);
     await lock!.release();
@@ -382,6 +382,10 @@ describe('RedisTokenStorage configuration', () => {
     expect(attempt({ encryption: { key: randomBytes(32) }, prefix: 'x:' })).not.toThrow();
   });
 });
+
+function entryOf(key: string): string {
+  return `forge:{${createHash('sha256').update(key).digest('hex')}}`;
+}
 
 async function onlyKey(redis: Redis): Promise<string> {
   const keys = (await redis.keys('*')).filter((name) => !name.endsWith(':lock'));
