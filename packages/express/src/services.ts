@@ -29,7 +29,7 @@ interface ServiceBase {
 /** A service called with the application's own token. */
 export interface TokenService extends ServiceBase {
   readonly kind: 'token';
-  readonly manager: TokenManager;
+  readonly manager: TokenManager<undefined>;
   readonly authorizer: Authorizer;
 }
 
@@ -191,7 +191,11 @@ function exchangeService(
     policy,
     owned,
     manager,
-    input: (subjectToken) => ({ subjectToken, audience, scope }),
+    input: (subjectToken) => ({
+      subjectToken,
+      ...(audience === undefined ? {} : { audience }),
+      ...(scope === undefined ? {} : { scope }),
+    }),
   };
 }
 

@@ -1,7 +1,9 @@
 import type {
   Authorizer,
+  ParamValue,
   RequestPolicyOptions,
   Token,
+  TokenExchangeInput,
   TokenManager,
   TokenProvider,
 } from '@forge/core';
@@ -14,12 +16,8 @@ import type { ForgeFetchInit } from './fetch.js';
  */
 export type ForgeServicePolicy = Omit<RequestPolicyOptions, 'baseURL'>;
 
-/** What the token exchange provider takes: the caller's token and what to ask for. */
-export interface SubjectTokenInput {
-  readonly subjectToken: string;
-  readonly audience?: string | undefined;
-  readonly scope?: string | undefined;
-}
+/** What the token exchange provider takes per call: core's `TokenExchangeInput`. */
+export type SubjectTokenInput = TokenExchangeInput;
 
 interface ServiceOptionsBase {
   /**
@@ -35,9 +33,9 @@ interface ServiceOptionsBase {
 /** A service called with the application's own token (e.g. client credentials). */
 export interface ForgeTokenServiceOptions extends ServiceOptionsBase {
   /** A token manager you own (you close it), or… */
-  readonly manager?: TokenManager;
+  readonly manager?: TokenManager<undefined>;
   /** …a provider; Forge then creates the manager and closes it in `forge.close()`. */
-  readonly provider?: TokenProvider;
+  readonly provider?: TokenProvider<undefined>;
 }
 
 /**
@@ -48,10 +46,10 @@ export interface ForgeTokenServiceOptions extends ServiceOptionsBase {
 export interface ForgeExchangeServiceOptions extends ServiceOptionsBase {
   /** A manager over core's `TokenExchangeProvider`, or the provider itself. */
   readonly exchange: TokenManager<SubjectTokenInput> | TokenProvider<SubjectTokenInput>;
-  /** RFC 8693 `audience` to ask for. */
-  readonly audience?: string;
-  /** RFC 8693 `scope` to ask for. */
-  readonly scope?: string;
+  /** RFC 8693 `audience` to ask for (overrides the provider's). */
+  readonly audience?: ParamValue;
+  /** RFC 8693 `scope` to ask for (overrides the provider's). */
+  readonly scope?: ParamValue;
 }
 
 /** One named service: see {@link ForgeTokenServiceOptions} and {@link ForgeExchangeServiceOptions}. */
@@ -74,7 +72,7 @@ export interface ForgeRequestContext {
    */
   fetch(service: string, path: string, init?: ForgeFetchInit): Promise<Response>;
   /** The token manager of a service (for exchange services: the exchange manager). */
-  manager(service: string): TokenManager | TokenManager<SubjectTokenInput>;
+  manager(service: string): TokenManager<undefined> | TokenManager<SubjectTokenInput>;
   /** The authorizer used for this request to `service` (bound to the caller for exchange services). */
   authorizer(service: string): Authorizer;
   /**

@@ -1,0 +1,16 @@
+export { InjectAuthorizer, InjectForgeHttpService, InjectTokenManager } from './decorators.js';
+export { ForgeModule } from './forge.module.js';
+export { ForgeService } from './forge.service.js';
+export { ForgeHttpModule, type ForgeHttpModuleOptions } from './forge-http.module.js';
+export type {
+  ClientCredentialsProviderConfig,
+  ForgeModuleAsyncOptions,
+  ForgeModuleOptions,
+  ForgeServiceConfig,
+} from './options.js';
+export {
+  FORGE_MODULE_OPTIONS,
+  getAuthorizerToken,
+  getForgeHttpServiceToken,
+  getTokenManagerToken,
+} from './tokens.js';
