@@ -52,6 +52,20 @@ describe('token endpoint leniency (real bodies over loopback HTTP)', () => {
     expect(token.authorizationHeader).toBe('Bearer a');
   });
 
+  it('repeats resource and audience, merges per-call input and extraParams', async () => {
+    server = await loopback(json(200, { access_token: 'a' }));
+    await provider(server.url, {
+      audience: 'https://default.example',
+      resource: ['https://a.example', 'https://b.example'],
+      extraParams: { tenant: 't1' },
+    }).fetchToken({ scope: 'admin', audience: ['x', 'y'] });
+    const body = new URLSearchParams(server.requests[0]?.body);
+    expect(body.getAll('resource')).toEqual(['https://a.example', 'https://b.example']);
+    expect(body.getAll('audience')).toEqual(['x', 'y']);
+    expect(body.get('scope')).toBe('admin');
+    expect(body.get('tenant')).toBe('t1');
+  });
+
   it('expires_in as a string', async () => {
     server = await loopback(reply(200, '{"access_token":"a","expires_in":"120"}'));
     const before = Date.now();
