@@ -105,6 +105,22 @@ describe('fault modes', () => {
   });
 });
 
+describe('delay', () => {
+  it('the real endpoint answers, after delayMs', async () => {
+    auth.faults.set({ mode: 'delay', delayMs: 150, times: 1 });
+    const started = performance.now();
+    const res = await post();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ token_type: 'Bearer' });
+    expect(auth.tokenRequests({ faulted: false })).toBe(1);
+  });
+
+  it('requires delayMs', () => {
+    expect(() => auth.faults.set({ mode: 'delay' })).toThrow(/delayMs/);
+  });
+});
+
 describe('fault switch', () => {
   it('times: faults that many requests, then clears itself', async () => {
     auth.faults.set({ mode: 'status500', times: 2 });

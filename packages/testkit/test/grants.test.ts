@@ -341,10 +341,11 @@ describe('token exchange (RFC 8693)', () => {
 
   it('rejects an unsupported subject_token_type or requested_token_type with invalid_request', async () => {
     const subjectToken = await auth.tokenExchange.createSubjectToken({ subject: 'u' });
-    for (const extra of [
+    const cases: Record<string, string>[] = [
       { subject_token_type: 'urn:example:unknown' },
       { subject_token_type: TokenType.Jwt, requested_token_type: TokenType.IdToken },
-    ]) {
+    ];
+    for (const extra of cases) {
       const res = await tokenRequest(
         auth,
         { grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, ...extra },

@@ -80,6 +80,9 @@ export async function applyFault(
       ctx.type = 'text/html; charset=utf-8';
       ctx.body = HTML_PAGE;
       break;
+    case 'delay':
+      // Handled before the endpoint runs; never a replaced answer.
+      break;
     case 'empty':
       ctx.status = fault.status ?? 500;
       // Koa turns an empty body into 204 unless the status is set after it.
@@ -89,4 +92,17 @@ export async function applyFault(
       break;
   }
   record({ ...base, status: ctx.status });
+}
+
+/** Waits `ms`, or less if the server closes first (so `close()` never waits on a delayed request). */
+export function delay(ms: number, pending: Set<() => void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const release = () => {
+      clearTimeout(timer);
+      pending.delete(release);
+      resolve();
+    };
+    const timer = setTimeout(release, ms);
+    pending.add(release);
+  });
 }

@@ -10,6 +10,13 @@ import { TestkitError } from '../shared/errors.js';
  * - `html`: an HTML error page (`text/html`), status 502 unless `status` says otherwise.
  * - `reset`: the TCP connection is reset without any response.
  * - `empty`: an empty body, status 500 unless `status` says otherwise.
+ * - `delay`: the real endpoint answers, but only after `delayMs` (for in-flight and timeout tests).
+ *
+ * @example
+ * ```ts
+ * const mode: FaultMode = 'status429';
+ * auth.faults.set({ mode, retryAfter: '1', times: 2 });
+ * ```
  */
 export type FaultMode =
   | 'status500'
@@ -19,9 +26,18 @@ export type FaultMode =
   | 'malformed-json'
   | 'html'
   | 'reset'
-  | 'empty';
+  | 'empty'
+  | 'delay';
 
-/** A fault to switch on with `auth.faults.set()`. */
+/**
+ * A fault to switch on with `auth.faults.set()`.
+ *
+ * @example
+ * ```ts
+ * const fault: FaultOptions = { mode: 'status500', times: 1 };
+ * auth.faults.set(fault); // the next token request gets a 500, the one after it a token
+ * ```
+ */
 export interface FaultOptions {
   readonly mode: FaultMode;
   /** Sent as the `Retry-After` header: seconds (`"2"`) or an HTTP date. Any mode that answers. */
@@ -30,9 +46,20 @@ export interface FaultOptions {
   readonly times?: number;
   /** HTTP status for `html`, `empty` and `malformed-json` (defaults 502, 500 and 200). */
   readonly status?: number;
+  /** How long `delay` holds each request before the real endpoint answers, in ms. Required for `delay`. */
+  readonly delayMs?: number;
 }
 
-/** The fault switch of one authorization server's token endpoint. */
+/**
+ * The fault switch of one authorization server's token endpoint (`auth.faults`).
+ *
+ * @example
+ * ```ts
+ * auth.faults.set({ mode: 'hang' });
+ * // … assert that your client times out …
+ * auth.faults.clear();
+ * ```
+ */
 export interface FaultSwitch {
   /** Makes the token endpoint misbehave from the next request on, replacing any fault already set. */
   set(fault: FaultOptions): void;
@@ -51,6 +78,7 @@ const MODES: ReadonlySet<string> = new Set<FaultMode>([
   'html',
   'reset',
   'empty',
+  'delay',
 ]);
 
 function validateFault(fault: FaultOptions): FaultOptions {
@@ -76,6 +104,15 @@ function validateFault(fault: FaultOptions): FaultOptions {
     (!Number.isInteger(fault.status) || fault.status < 200 || fault.status > 599)
   ) {
     throw new TestkitError('must be an HTTP status between 200 and 599', 'faults.set({ status })');
+  }
+  if (
+    fault.mode === 'delay' &&
+    (typeof fault.delayMs !== 'number' || !Number.isFinite(fault.delayMs) || fault.delayMs < 0)
+  ) {
+    throw new TestkitError(
+      'is required for mode "delay": a number of milliseconds, 0 or more',
+      'faults.set({ delayMs })',
+    );
   }
   return { ...fault };
 }

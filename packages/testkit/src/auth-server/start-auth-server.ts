@@ -21,7 +21,7 @@ import {
   TokenRequestLog,
   type TokenRequestRecord,
 } from './counters.js';
-import { applyFault } from './fault-responses.js';
+import { applyFault, delay } from './fault-responses.js';
 import { createFaultSwitch, type FaultSwitch } from './faults.js';
 import { registerJwtBearerGrant } from './grants/jwt-bearer.js';
 import { registerPasswordGrant } from './grants/password.js';
@@ -229,7 +229,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       return;
     }
     const fault = faults.take();
-    if (fault) {
+    if (fault?.mode === 'delay') {
+      await delay(fault.delayMs ?? 0, hanging);
+    } else if (fault) {
       await applyFault(ctx as KoaContextWithOIDC, fault, hanging, (record) => log.add(record));
       return;
     }
