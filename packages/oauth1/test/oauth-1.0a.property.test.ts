@@ -134,6 +134,7 @@ describe('agreement with the oauth-1.0a package', () => {
           consumerSecret: input.consumerSecret,
           signatureMethod: input.signatureMethod,
           realm: input.realm,
+          policy: { origins: [base] },
           token: input.token?.token,
           tokenSecret: input.token?.tokenSecret,
           nonce: () => input.nonce,

@@ -3,6 +3,10 @@ import {
   type AuthorizationRequest,
   type Authorizer,
   ConfigurationError,
+  createRequestPolicy,
+  isRequestPolicy,
+  type RequestPolicy,
+  type RequestPolicyOptions,
 } from '@forge/core';
 import {
   OAuth1Signer,
@@ -17,16 +21,24 @@ export interface OAuth1AuthorizerOptions extends OAuth1SignerOptions {
   /** The token secret; required with `token` for HMAC-* and PLAINTEXT. */
   readonly tokenSecret?: string | undefined;
   /**
-   * Which requests to sign; default every request the adapter hands over.
-   * Return `false` to send a request unsigned (another origin, a public path).
+   * Which requests get signed, as for `bearer()`: allowed origins, excluded
+   * paths and path globs, whether to replace an `Authorization` the caller
+   * set, and which redirects keep it. A built `createRequestPolicy(...)` or
+   * its options.
+   *
+   * Without it every request the adapter hands over is signed: a signature
+   * is bound to the method and URL it was made for and reveals no secret.
+   * PLAINTEXT sends the secrets themselves, so it requires a policy.
    */
-  readonly shouldSign?: ((request: AuthorizationRequest) => boolean) | undefined;
+  readonly policy?: RequestPolicy | RequestPolicyOptions | undefined;
 }
 
 /** An `Authorizer` that signs every request with OAuth 1.0a. */
 export interface OAuth1Authorizer extends Authorizer {
   /** The signer in use (shows no secret when inspected). */
   readonly signer: OAuth1Signer;
+  /** The policy requests are checked against, when one was given. */
+  readonly policy: RequestPolicy | undefined;
   /**
    * Imports the signing key now, so a bad RSA key fails at start-up with a
    * `ConfigurationError` naming `privateKey`. {@link createOAuth1Authorizer} calls it for you.
@@ -68,6 +80,30 @@ function tokenCredentials(
   return { token, tokenSecret: tokenSecret ?? '' };
 }
 
+function compilePolicy(
+  policy: OAuth1AuthorizerOptions['policy'],
+  required: boolean,
+): RequestPolicy | undefined {
+  if (policy === undefined) {
+    if (!required) return undefined;
+    throw new ConfigurationError(
+      'policy',
+      "is required with PLAINTEXT, which sends the consumer and token secrets in every request: list where they may go, e.g. policy: { origins: ['https://api.example.com'] }",
+      { package: 'oauth1' },
+    );
+  }
+  if (isRequestPolicy(policy)) return policy;
+  try {
+    return createRequestPolicy(policy);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new ConfigurationError(`policy.${error.option}`, error.message.replace(/^.*?: /, ''), {
+      package: 'oauth1',
+      cause: error,
+    });
+  }
+}
+
 /**
  * Makes a `@forge/core` `Authorizer` that signs each request with OAuth 1.0a,
  * so `@forge/axios`, `@forge/got` and `@forge/ky` sign requests unchanged.
@@ -91,23 +127,24 @@ function tokenCredentials(
  *   consumerSecret: 'secret',
  *   token: 'token',
  *   tokenSecret: 'token-secret',
+ *   policy: { origins: ['https://api.example.com'] },
  * });
- * const api = withForge(axios.create({ baseURL: 'https://api.example.com' }), authorizer);
+ * const api = axios.create({ baseURL: 'https://api.example.com' });
+ * withForge(api, authorizer);
  * ```
  */
 export function oauth1Authorizer(options: OAuth1AuthorizerOptions): OAuth1Authorizer {
   const signer = new OAuth1Signer(options);
   const token = tokenCredentials(options, !signer.signatureMethod.startsWith('RSA-'));
-  const shouldSign = options.shouldSign;
-  if (shouldSign !== undefined && typeof shouldSign !== 'function') {
-    throw new ConfigurationError('shouldSign', 'must be a function', { package: 'oauth1' });
-  }
+  const policy = compilePolicy(options.policy, signer.signatureMethod === 'PLAINTEXT');
   const summary = `OAuth1Authorizer { consumerKey: '${signer.consumerKey}', signatureMethod: '${signer.signatureMethod}', transmission: '${signer.transmission}', token: ${token ? 'set' : 'none'} }`;
   return {
     signer,
+    policy,
     ready: () => signer.ready(),
+    ...(policy ? { mayRedirect: (from: string, to: string) => policy.mayRedirect(from, to) } : {}),
     async authorize(request) {
-      if (shouldSign && !shouldSign(request)) return undefined;
+      if (policy && !policy.mayAuthorize(request.url, request.headers)) return undefined;
       const signed = await signer.sign(request, { token });
       return {
         headers: signed.headers,
