@@ -64,8 +64,8 @@ export {
 } from './policy/request-policy.js';
 export {
   type AuthRetryStrategy,
-  ExponentialAuthRetryStrategy,
   type ExponentialAuthRetryOptions,
+  ExponentialAuthRetryStrategy,
   isAuthRetryStrategy,
   SimpleAuthRetryStrategy,
 } from './policy/retry.js';
@@ -83,8 +83,8 @@ export {
 } from './protocol/token-response.js';
 export type { TokenProvider, TokenRequestContext } from './provider.js';
 export {
-  type AuthorizationCodeOptions,
   AuthorizationCodeFlow,
+  type AuthorizationCodeOptions,
   type AuthorizationRequestState,
   type AuthorizationUrlParams,
   type CodeExchangeParams,
@@ -113,11 +113,11 @@ export {
   TokenTypeUri,
 } from './providers/token-exchange.js';
 export { REDACTED, redact, redactUrl } from './redact.js';
-export type { TokenLock, TokenStorage } from './storage.js';
 export {
   InMemoryTokenStorage,
   type InMemoryTokenStorageOptions,
 } from './storage/in-memory-storage.js';
+export type { TokenLock, TokenStorage } from './storage.js';
 export { isToken, Token, type TokenInit, type TokenJSON } from './token.js';
 export type { RetryOptions, TransportOptions } from './transport/options.js';
 export type { MaybePromise } from './types.js';
