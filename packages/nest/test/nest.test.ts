@@ -7,7 +7,12 @@ import {
   type TokenManager,
   type TokenStorage,
 } from '@forge/core';
-import { type AuthServer, type ResourceServer, startAuthServer, startResourceServer } from '@forge/testkit';
+import {
+  type AuthServer,
+  type ResourceServer,
+  startAuthServer,
+  startResourceServer,
+} from '@forge/testkit';
 import { HttpService } from '@nestjs/axios';
 import { Controller, Get, type INestApplication, Inject, Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
@@ -95,7 +100,12 @@ describe('ForgeModule with @nestjs/testing', () => {
     expect(authorization?.headers.authorization).toBe(token.authorizationHeader);
     // The policy keeps the token to the service's own origin.
     expect(
-      await tokens.authorizer.authorize({ method: 'GET', url: 'http://127.0.0.2:1/x', headers: {}, attempt: 0 }),
+      await tokens.authorizer.authorize({
+        method: 'GET',
+        url: 'http://127.0.0.2:1/x',
+        headers: {},
+        attempt: 0,
+      }),
     ).toBeUndefined();
     await moduleRef.close();
   });
@@ -136,8 +146,12 @@ describe('ForgeModule with @nestjs/testing', () => {
       providers: [BillingTokens],
     }).compile();
     const token = await moduleRef.get(BillingTokens).manager.getToken();
-    const response = await fetch(`${api.url}/who`, { headers: { authorization: token.authorizationHeader } });
-    expect(((await response.json()) as { client_id: string }).client_id).toBe(auth.clients.post.clientId);
+    const response = await fetch(`${api.url}/who`, {
+      headers: { authorization: token.authorizationHeader },
+    });
+    expect(((await response.json()) as { client_id: string }).client_id).toBe(
+      auth.clients.post.clientId,
+    );
     await moduleRef.close();
   });
 
@@ -256,9 +270,20 @@ describe('a real Nest app on the Express platform', () => {
     api.resetCounters();
     const responses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/invoices`)));
     expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
-    const body = (await responses[0]!.json()) as { path: string; client_id: string; query: unknown };
-    expect(body).toMatchObject({ path: '/invoices', client_id: auth.clients.basic.clientId, query: { page: '1' } });
-    const report = (await (await fetch(`${url}/report`)).json()) as { a: { path: string }; b: { path: string } };
+    const body = (await responses[0]!.json()) as {
+      path: string;
+      client_id: string;
+      query: unknown;
+    };
+    expect(body).toMatchObject({
+      path: '/invoices',
+      client_id: auth.clients.basic.clientId,
+      query: { page: '1' },
+    });
+    const report = (await (await fetch(`${url}/report`)).json()) as {
+      a: { path: string };
+      b: { path: string };
+    };
     expect([report.a.path, report.b.path]).toEqual(['/a', '/b']);
     expect(auth.tokenRequests()).toBe(1);
     expect(api.requests({ status: 200 })).toBe(10);

@@ -13,8 +13,22 @@ class UsesUnknown {
 }
 
 const services = {
-  billing: { provider: { type: 'client_credentials' as const, clientId: 'a', clientSecret: 'b', tokenEndpoint: 'http://127.0.0.1:1/token' } },
-  crm: { provider: { type: 'client_credentials' as const, clientId: 'c', clientSecret: 'd', tokenEndpoint: 'http://127.0.0.1:1/token' } },
+  billing: {
+    provider: {
+      type: 'client_credentials' as const,
+      clientId: 'a',
+      clientSecret: 'b',
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+    },
+  },
+  crm: {
+    provider: {
+      type: 'client_credentials' as const,
+      clientId: 'c',
+      clientSecret: 'd',
+      tokenEndpoint: 'http://127.0.0.1:1/token',
+    },
+  },
 };
 
 it('an unknown name in @InjectTokenManager fails at bootstrap, listing the configured names', async () => {
@@ -22,7 +36,9 @@ it('an unknown name in @InjectTokenManager fails at bootstrap, listing the confi
     imports: [ForgeModule.forRoot({ services })],
     providers: [UsesUnknown],
   }).compile();
-  await expect(compile).rejects.toThrow(/"nope" is not configured in ForgeModule; configured services: billing, crm/);
+  await expect(compile).rejects.toThrow(
+    /"nope" is not configured in ForgeModule; configured services: billing, crm/,
+  );
 });
 
 it('rejects bad arguments where they are written', () => {
