@@ -139,7 +139,7 @@ export class AuthorizationCodeFlow extends OAuth2TokenProvider<string> {
   }
 
   /** Exchanges the callback's `code` (with the PKCE verifier) for the user's token. */
-  exchangeCode(params: CodeExchangeParams, context?: TokenRequestContext): Promise<Token> {
+  async exchangeCode(params: CodeExchangeParams, context?: TokenRequestContext): Promise<Token> {
     if (typeof params !== 'object' || params === null) {
       throw new ConfigurationError(
         'params',

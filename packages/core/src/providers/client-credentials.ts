@@ -64,7 +64,7 @@ export class ClientCredentialsTokenProvider extends OAuth2TokenProvider<
     };
   }
 
-  fetchToken(
+  async fetchToken(
     input?: ClientCredentialsInput | undefined,
     context?: TokenRequestContext,
   ): Promise<Token> {
@@ -83,6 +83,7 @@ export class ClientCredentialsTokenProvider extends OAuth2TokenProvider<
 
   /** `serviceName:clientId:scope:audience:resource`, scopes in canonical order. */
   cacheKey(input?: ClientCredentialsInput | undefined): string {
+    checkInput(input, 'input.');
     const request = this.#merge(input);
     return joinKey(
       this.serviceName,

@@ -88,7 +88,7 @@ export class TokenExchangeProvider extends OAuth2TokenProvider<TokenExchangeInpu
     this.#digests = new DigestMemo(size);
   }
 
-  fetchToken(input: TokenExchangeInput, context?: TokenRequestContext): Promise<Token> {
+  async fetchToken(input: TokenExchangeInput, context?: TokenRequestContext): Promise<Token> {
     const request = this.#check(input);
     return this.requestToken(
       {
