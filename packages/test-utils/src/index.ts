@@ -1,4 +1,13 @@
 export {
+  type AdapterBinding,
+  type ContractClient,
+  type ContractRequestOptions,
+  type ContractResponse,
+  nodeStream,
+  runAdapterContract,
+  type StreamBody,
+} from './adapter-contract.js';
+export {
   freePort,
   type RedisServer,
   redisServerAvailable,

@@ -1,0 +1,1 @@
+export { type ForgeAxiosOptions, withForge } from './with-forge.js';

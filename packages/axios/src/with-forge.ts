@@ -1,0 +1,209 @@
+import {
+  type Authorization,
+  type AuthorizationRequest,
+  type AuthorizerOrManager,
+  authorizeRequest,
+  ConfigurationError,
+  isReplayableBody,
+  mayForwardCredentials,
+  type RequestPolicyOptions,
+  resolveAuthorizer,
+  retryAfterUnauthorized,
+} from '@forge/core';
+import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+
+/**
+ * Options of {@link withForge}: the request policy when a token manager is
+ * passed (`origins`, `excludedPaths`, `excludedPathPatterns`,
+ * `overrideAuthorization`, `retry`). The instance's `baseURL` origin is always allowed.
+ */
+export type ForgeAxiosOptions = RequestPolicyOptions;
+
+interface Sent {
+  readonly request: AuthorizationRequest;
+  readonly authorization: Authorization;
+  // What the caller asked for, so a retry starts from it rather than from what was signed.
+  readonly url: string | undefined;
+  readonly params: unknown;
+  readonly data: unknown;
+}
+
+type ForgeConfig = InternalAxiosRequestConfig & { forgeAttempt?: number };
+type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
+type BeforeRedirect = (options: RedirectOptions, ...details: unknown[]) => void;
+
+const PKG = 'axios';
+const FORM = 'application/x-www-form-urlencoded';
+
+function lowerCaseHeaders(headers: unknown): Record<string, string> {
+  const record: Record<string, string> = {};
+  const source =
+    typeof (headers as { toJSON?: unknown })?.toJSON === 'function'
+      ? (headers as { toJSON(asStrings: boolean): Record<string, unknown> }).toJSON(true)
+      : (headers as Record<string, unknown> | undefined);
+  for (const name in source) {
+    const value = source[name];
+    if (typeof value === 'string') record[name.toLowerCase()] = value;
+  }
+  return record;
+}
+
+function formBody(data: unknown): string | URLSearchParams | undefined {
+  return data instanceof URLSearchParams || typeof data === 'string' ? data : undefined;
+}
+
+function setHeader(
+  config: InternalAxiosRequestConfig,
+  name: string,
+  value: string | undefined,
+): void {
+  const headers = config.headers as unknown as {
+    set?(name: string, value: string): void;
+    delete?(name: string): void;
+  } & Record<string, unknown>;
+  if (value === undefined) {
+    if (typeof headers.delete === 'function') headers.delete(name);
+    else delete headers[name];
+  } else if (typeof headers.set === 'function') headers.set(name, value);
+  else headers[name] = value;
+}
+
+/**
+ * Keeps an axios instance's requests authorized: installs a request
+ * interceptor that asks the authorizer for credentials (only for allowed
+ * origins and paths), a response interceptor that after a 401 renews the token
+ * and sends the request again through the same instance, and a redirect guard
+ * that never forwards credentials to another origin. Returns a function that
+ * removes both interceptors.
+ *
+ * Pass a `TokenManager` (wrapped with `bearer()` using the instance's `baseURL`
+ * and `options`) or any `Authorizer`. The default axios instance has no
+ * `baseURL`, so it needs `options.origins`.
+ *
+ * @example
+ * ```ts
+ * import axios from 'axios';
+ * import { withForge } from '@forge/axios';
+ *
+ * const api = axios.create({ baseURL: 'https://api.example.com' });
+ * const eject = withForge(api, manager, { excludedPathPatterns: ['/public/**'] });
+ * const { data } = await api.get('/orders');
+ * eject();
+ * ```
+ */
+export function withForge(
+  instance: AxiosInstance,
+  authorizerOrManager: AuthorizerOrManager,
+  options?: ForgeAxiosOptions,
+): () => void {
+  if (
+    (typeof instance !== 'object' && typeof instance !== 'function') ||
+    instance === null ||
+    typeof instance.interceptors?.request?.use !== 'function' ||
+    typeof instance.request !== 'function'
+  ) {
+    throw new ConfigurationError(
+      'instance',
+      'must be an axios instance (axios or axios.create({ baseURL }))',
+      { package: PKG },
+    );
+  }
+  const authorizer = resolveAuthorizer(
+    authorizerOrManager,
+    options,
+    instance.defaults?.baseURL,
+    PKG,
+  );
+  const sent = new WeakMap<object, Sent>();
+
+  const guardRedirects = (config: ForgeConfig, url: string, authorization: Authorization) => {
+    const own = config.beforeRedirect as BeforeRedirect | undefined;
+    let current = url;
+    config.beforeRedirect = ((redirect: RedirectOptions, ...details: unknown[]) => {
+      const next = redirect.href ?? current;
+      if (!mayForwardCredentials(authorizer, current, next) && redirect.headers) {
+        for (const name of Object.keys(redirect.headers)) {
+          if (name.toLowerCase() in authorization.headers) delete redirect.headers[name];
+        }
+      }
+      current = next;
+      own?.(redirect, ...details);
+    }) as InternalAxiosRequestConfig['beforeRedirect'];
+  };
+
+  const requestId = instance.interceptors.request.use(async (input) => {
+    const config = input as ForgeConfig;
+    const url = instance.getUri(config);
+    const headers = lowerCaseHeaders(config.headers);
+    // axios sets the content type of URLSearchParams data only after the interceptors.
+    if (config.data instanceof URLSearchParams) headers['content-type'] ??= FORM;
+    const request: AuthorizationRequest = {
+      method: (config.method ?? 'get').toUpperCase(),
+      url,
+      headers,
+      body: headers['content-type']?.includes(FORM) ? formBody(config.data) : undefined,
+      attempt: config.forgeAttempt ?? 0,
+    };
+    const authorization = await authorizeRequest(authorizer, request, PKG);
+    if (authorization === undefined) return config;
+    sent.set(config, {
+      request,
+      authorization,
+      url: config.url,
+      params: config.params,
+      data: config.data,
+    });
+    for (const name in authorization.headers) {
+      setHeader(config, name, authorization.headers[name]);
+    }
+    if (authorization.url !== undefined) {
+      config.url = authorization.url;
+      config.params = undefined;
+    }
+    if (authorization.body !== undefined) config.data = authorization.body;
+    guardRedirects(config, authorization.url ?? url, authorization);
+    return config;
+  });
+
+  const onUnauthorized = async (response: AxiosResponse): Promise<boolean> => {
+    const config = response.config as ForgeConfig | undefined;
+    const entry = config === undefined ? undefined : sent.get(config);
+    if (config === undefined || entry === undefined) return false;
+    const retry = await retryAfterUnauthorized(
+      authorizer,
+      entry.request,
+      { status: response.status, headers: lowerCaseHeaders(response.headers) },
+      entry.authorization,
+      isReplayableBody(entry.data),
+      PKG,
+    );
+    if (!retry) return false;
+    for (const name in entry.authorization.headers) {
+      if (lowerCaseHeaders(config.headers)[name] === entry.authorization.headers[name]) {
+        setHeader(config, name, undefined);
+      }
+    }
+    config.url = entry.url;
+    config.params = entry.params;
+    config.data = entry.data;
+    config.forgeAttempt = entry.request.attempt + 1;
+    return true;
+  };
+
+  const responseId = instance.interceptors.response.use(
+    async (response) => {
+      if (response.status !== 401 || !(await onUnauthorized(response))) return response;
+      return instance.request(response.config);
+    },
+    async (error: unknown) => {
+      const response = (error as { response?: AxiosResponse } | null)?.response;
+      if (response?.status !== 401 || !(await onUnauthorized(response))) throw error;
+      return instance.request(response.config);
+    },
+  );
+
+  return () => {
+    instance.interceptors.request.eject(requestId);
+    instance.interceptors.response.eject(responseId);
+  };
+}

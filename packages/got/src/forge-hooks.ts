@@ -1,0 +1,169 @@
+import {
+  type Authorization,
+  type AuthorizationRequest,
+  type AuthorizerOrManager,
+  authorizeRequest,
+  ForgeError,
+  isReplayableBody,
+  mayForwardCredentials,
+  type RequestPolicyOptions,
+  resolveAuthorizer,
+  retryAfterUnauthorized,
+} from '@forge/core';
+import type {
+  AfterResponseHook,
+  BeforeErrorHook,
+  BeforeRedirectHook,
+  BeforeRequestHook,
+  RequestError,
+} from 'got';
+
+/**
+ * Options of {@link forgeHooks}: the request policy when a token manager is
+ * passed. got hooks cannot see the instance's `prefixUrl`, so name the API's
+ * origin with `baseURL` or `origins`.
+ */
+export type ForgeGotOptions = RequestPolicyOptions;
+
+/** The hooks {@link forgeHooks} returns, ready for `got.extend({ hooks })`. */
+export interface ForgeGotHooks {
+  readonly beforeRequest: BeforeRequestHook[];
+  readonly afterResponse: AfterResponseHook[];
+  readonly beforeRedirect: BeforeRedirectHook[];
+  readonly beforeError: BeforeErrorHook[];
+}
+
+interface Sent {
+  readonly request: AuthorizationRequest;
+  readonly authorization: Authorization;
+}
+
+const PKG = 'got';
+const ATTEMPT = '@forge/got:attempt';
+const FORM = 'application/x-www-form-urlencoded';
+
+function stringHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') record[name.toLowerCase()] = value;
+    else if (Array.isArray(value)) record[name.toLowerCase()] = value.join(', ');
+  }
+  return record;
+}
+
+function formBody(
+  form: unknown,
+  body: unknown,
+  headers: Record<string, string>,
+): string | URLSearchParams | undefined {
+  if (form !== undefined && form !== null)
+    return new URLSearchParams(form as Record<string, string>);
+  if (!headers['content-type']?.includes(FORM)) return undefined;
+  return typeof body === 'string' ? body : undefined;
+}
+
+/**
+ * got hooks that keep requests authorized: `beforeRequest` asks the authorizer
+ * for credentials (only allowed origins and paths), `afterResponse` renews the
+ * token after a 401 and retries with `retryWithMergedOptions`, `beforeRedirect`
+ * strips credentials on a redirect to another origin, and `beforeError` hands
+ * the caller Forge's typed error instead of got's wrapper.
+ *
+ * @example
+ * ```ts
+ * import got from 'got';
+ * import { forgeHooks } from '@forge/got';
+ *
+ * const api = got.extend({
+ *   prefixUrl: 'https://api.example.com',
+ *   hooks: forgeHooks(manager, { baseURL: 'https://api.example.com' }),
+ * });
+ * const orders = await api.get('orders').json();
+ * ```
+ */
+export function forgeHooks(
+  authorizerOrManager: AuthorizerOrManager,
+  options?: ForgeGotOptions,
+): ForgeGotHooks {
+  const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
+  const sent = new WeakMap<object, Sent>();
+
+  const beforeRequest: BeforeRequestHook = async (options) => {
+    const headers = options.headers as Record<string, unknown>;
+    const previous = sent.get(options);
+    // Headers set on an earlier pass (a retry, a redirect) are ours, not the caller's.
+    if (previous !== undefined) {
+      for (const name in previous.authorization.headers) {
+        if (headers[name] === previous.authorization.headers[name]) delete headers[name];
+      }
+      sent.delete(options);
+    }
+    const current = stringHeaders(headers);
+    const context = options.context as Record<string, unknown>;
+    const request: AuthorizationRequest = {
+      method: options.method.toUpperCase(),
+      url: String(options.url),
+      headers: current,
+      body: formBody(options.form, options.body, current),
+      attempt: typeof context[ATTEMPT] === 'number' ? context[ATTEMPT] : 0,
+    };
+    const authorization = await authorizeRequest(authorizer, request, PKG);
+    if (authorization === undefined) return;
+    for (const name in authorization.headers) headers[name] = authorization.headers[name];
+    if (authorization.url !== undefined) options.url = authorization.url;
+    if (authorization.body !== undefined) {
+      options.form = undefined;
+      options.body = authorization.body;
+      // got 14 computed the length from the old body before this hook ran.
+      headers['content-length'] = String(new TextEncoder().encode(authorization.body).length);
+    }
+    sent.set(options, { request, authorization });
+  };
+
+  const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
+    if (response.statusCode !== 401) return response;
+    const options = response.request.options;
+    const entry = sent.get(options);
+    if (entry === undefined) return response;
+    const retry = await retryAfterUnauthorized(
+      authorizer,
+      entry.request,
+      { status: 401, headers: stringHeaders(response.headers) },
+      entry.authorization,
+      isReplayableBody(options.body),
+      PKG,
+    );
+    if (!retry) return response;
+    // The retry runs on a copy of the options: drop the headers we set so the
+    // next beforeRequest authorizes afresh instead of taking them for the caller's.
+    const ours: Record<string, undefined> = {};
+    for (const name in entry.authorization.headers) ours[name] = undefined;
+    return retryWithMergedOptions({
+      headers: ours,
+      context: { [ATTEMPT]: entry.request.attempt + 1 },
+      // Keep this hook for the retry: the retry strategy, not got, bounds the attempts.
+      preserveHooks: true,
+    });
+  };
+
+  const beforeRedirect: BeforeRedirectHook = (options, response) => {
+    const from = response.url || response.requestUrl.toString();
+    const to = String(options.url);
+    const entry = sent.get(response.request.options) ?? sent.get(options);
+    if (entry === undefined || mayForwardCredentials(authorizer, from, to)) return;
+    const headers = options.headers as Record<string, unknown>;
+    for (const name in entry.authorization.headers) delete headers[name];
+  };
+
+  const beforeError: BeforeErrorHook = (error) =>
+    // got wraps what a hook throws; the caller should get Forge's typed error.
+    (error.cause instanceof ForgeError ? error.cause : error) as RequestError;
+
+  return {
+    beforeRequest: [beforeRequest],
+    afterResponse: [afterResponse],
+    beforeRedirect: [beforeRedirect],
+    beforeError: [beforeError],
+  };
+}

@@ -1,0 +1,1 @@
+export { type ForgeGotHooks, type ForgeGotOptions, forgeHooks } from './forge-hooks.js';
