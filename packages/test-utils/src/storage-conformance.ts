@@ -3,7 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 type MaybePromise<T> = T | Promise<T>;
 
-/** Options of {@link runStorageConformance}. */
+/**
+ * Options of {@link runStorageConformance}.
+ *
+ * @example
+ * ```ts
+ * runStorageConformance('MyStorage', () => new MyStorage(), { lock: true, advanceTime: sleep, ttlMs: 200 });
+ * ```
+ */
 export interface StorageConformanceOptions {
   /**
    * Moves the storage's time forward by `ms` (a fake clock, or a real wait

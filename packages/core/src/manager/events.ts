@@ -1,6 +1,13 @@
 import type { ForgeError, StorageError } from '../errors.js';
 
-/** Payload of `fetched` and `refreshed`: a new token is in use. Never carries the token. */
+/**
+ * Payload of `fetched` and `refreshed`: a new token is in use. Never carries the token.
+ *
+ * @example
+ * ```ts
+ * manager.on('fetched', ({ key, durationMs, expiresAt }) => log.info({ key, durationMs, expiresAt }));
+ * ```
+ */
 export interface TokenObtainedEvent {
   readonly serviceName: string;
   readonly key: string;
@@ -10,7 +17,14 @@ export interface TokenObtainedEvent {
   readonly expiresAt: Date | undefined;
 }
 
-/** Payload of `failed`: obtaining a token failed. */
+/**
+ * Payload of `failed`: obtaining a token failed.
+ *
+ * @example
+ * ```ts
+ * manager.on('failed', ({ key, error }) => log.warn(`${key}: ${error.code} ${error.message}`));
+ * ```
+ */
 export interface TokenFailedEvent {
   readonly serviceName: string;
   readonly key: string;
@@ -19,13 +33,27 @@ export interface TokenFailedEvent {
   readonly error: ForgeError;
 }
 
-/** Payload of `invalidated`. */
+/**
+ * Payload of `invalidated`: a token was forgotten after `invalidate()`.
+ *
+ * @example
+ * ```ts
+ * manager.on('invalidated', ({ key }) => metrics.increment('token.invalidated', { key }));
+ * ```
+ */
 export interface TokenInvalidatedEvent {
   readonly serviceName: string;
   readonly key: string;
 }
 
-/** Payload of `storageError`: a storage call failed and was treated as a cache miss. */
+/**
+ * Payload of `storageError`: a storage call failed and was treated as a cache miss.
+ *
+ * @example
+ * ```ts
+ * manager.on('storageError', ({ operation, error }) => log.warn(`storage ${operation}: ${error.message}`));
+ * ```
+ */
 export interface StorageErrorEvent {
   readonly serviceName: string;
   readonly key: string;
@@ -53,7 +81,15 @@ export interface TokenManagerEvents {
   storageError: StorageErrorEvent;
 }
 
-/** A listener for one {@link TokenManagerEvents} event. */
+/**
+ * A listener for one {@link TokenManagerEvents} event.
+ *
+ * @example
+ * ```ts
+ * const onFailed: TokenManagerListener<'failed'> = ({ error }) => console.warn(error.message);
+ * manager.on('failed', onFailed);
+ * ```
+ */
 export type TokenManagerListener<E extends keyof TokenManagerEvents> = (
   event: TokenManagerEvents[E],
 ) => void;

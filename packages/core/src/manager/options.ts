@@ -1,7 +1,15 @@
 import { ConfigurationError } from '../errors.js';
 import type { TokenStorage } from '../storage.js';
 
-/** The refresh window: how long before expiry a background refresh starts. */
+/**
+ * The refresh window: how long before a token becomes unusable one
+ * background refresh starts.
+ *
+ * @example
+ * ```ts
+ * new TokenManager(provider, { refreshAhead: { fraction: 0.25, minMs: 10_000, maxMs: 120_000 } });
+ * ```
+ */
 export interface RefreshAheadOptions {
   /** Share of the token's lifetime; default `0.2`. Between 0 (exclusive) and 1 (exclusive). */
   readonly fraction?: number;
@@ -11,7 +19,14 @@ export interface RefreshAheadOptions {
   readonly maxMs?: number;
 }
 
-/** Spacing of retries after a failed background refresh (exponential, full jitter). */
+/**
+ * Spacing of retries after a failed background refresh (exponential, full jitter).
+ *
+ * @example
+ * ```ts
+ * new TokenManager(provider, { backoff: { baseMs: 500, maxMs: 30_000 } });
+ * ```
+ */
 export interface BackoffOptions {
   /** First retry ceiling in milliseconds; default `1_000`. */
   readonly baseMs?: number;

@@ -173,6 +173,26 @@ describe('across processes (storage.lock)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('refreshes ahead once for the fleet: the second process adopts the token of the first', async () => {
+    const storage = new SharedStorage();
+    const provider = new TestProvider();
+    const a = manage(new TokenManager(provider, { storage }));
+    const b = manage(new TokenManager(provider, { storage }));
+    const first = await a.getToken();
+    expect(await b.getToken()).toBe(first);
+    storage.listeners.clear(); // no notifications: b must find a's token by reading
+    vi.setSystemTime(Date.now() + HOUR - 30_000 - 300_000);
+    expect(await a.getToken()).toBe(first);
+    await flush();
+    expect(provider.calls).toBe(2);
+    expect(await b.getToken()).toBe(first);
+    await flush();
+    expect(provider.calls).toBe(2);
+    const fresh = await a.getToken();
+    expect(fresh).not.toBe(first);
+    expect((await b.getToken()).accessToken).toBe(fresh.accessToken);
+  });
+
   it('re-reads on an interval when no notification comes', async () => {
     const storage = new SharedStorage();
     storage.subscribe = () => () => {};

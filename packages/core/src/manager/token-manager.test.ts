@@ -68,6 +68,26 @@ describe('single-flight', () => {
     expect(tokens[0]?.accessToken).not.toBe(first.accessToken);
   });
 
+  it('reports fetched with its duration and expiry, never the token', async () => {
+    const provider = new TestProvider();
+    const manager = track(new TokenManager(provider));
+    const fetched = vi.fn();
+    manager.on('fetched', fetched);
+    const release = provider.hold();
+    const pending = manager.getToken();
+    await flush();
+    vi.setSystemTime(Date.now() + 1_234);
+    release();
+    const token = await pending;
+    expect(fetched).toHaveBeenCalledTimes(1);
+    expect(fetched.mock.calls[0]?.[0]).toEqual({
+      serviceName: 'billing-api',
+      key: 'billing-api',
+      durationMs: 1_234,
+      expiresAt: token.expiresAt,
+    });
+  });
+
   it('serves a cached token from the same already-resolved promise (hot path)', async () => {
     const provider = new TestProvider();
     const manager = track(new TokenManager(provider));

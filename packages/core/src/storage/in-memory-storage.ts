@@ -2,7 +2,14 @@ import { ConfigurationError } from '../errors.js';
 import type { TokenStorage } from '../storage.js';
 import { isToken, type Token } from '../token.js';
 
-/** Options of {@link InMemoryTokenStorage}. */
+/**
+ * Options of {@link InMemoryTokenStorage}.
+ *
+ * @example
+ * ```ts
+ * new InMemoryTokenStorage({ maxEntries: 50_000 });
+ * ```
+ */
 export interface InMemoryTokenStorageOptions {
   /** Most entries kept; the least recently used goes first. Default `10_000`. */
   readonly maxEntries?: number;
