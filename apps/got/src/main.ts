@@ -1,0 +1,61 @@
+import { pathToFileURL } from 'node:url';
+import { ClientCredentialsTokenProvider, TokenManager } from '@forge/core';
+import { forgeHooks } from '@forge/got';
+import { startAuthServer, startResourceServer } from '@forge/testkit';
+import got from 'got';
+
+/** What one run of the example observed. */
+export interface GotExampleResult {
+  readonly statuses: readonly number[];
+  readonly tokenRequests: number;
+  readonly calledAs: string;
+}
+
+/**
+ * Starts a local authorization server and protected API, then calls the API
+ * with a got instance authorized by @forge/got: five concurrent calls
+ * share one token; after the API revokes every token, the next call gets a
+ * 401, renews the token and succeeds on its retry.
+ */
+export async function main(): Promise<GotExampleResult> {
+  const auth = await startAuthServer();
+  const api = await startResourceServer({ auth });
+  const manager = new TokenManager(
+    new ClientCredentialsTokenProvider({
+      serviceName: 'orders',
+      clientId: auth.clients.basic.clientId,
+      clientSecret: auth.clients.basic.clientSecret,
+      tokenEndpoint: auth.tokenEndpoint,
+    }),
+  );
+  try {
+    const orders = got.extend({
+      prefixUrl: api.url,
+      timeout: { request: 5_000 },
+      hooks: forgeHooks(manager, { baseURL: api.url }),
+    });
+
+    const first = await Promise.all([1, 2, 3, 4, 5].map((id) => orders.get(`orders/${id}`)));
+    api.revokeAll();
+    const afterRevocation = await orders.get('orders/6');
+    const body = JSON.parse(afterRevocation.body) as { client_id: string };
+
+    return {
+      statuses: [...first, afterRevocation].map((response) => response.statusCode),
+      tokenRequests: auth.tokenRequests(),
+      calledAs: body.client_id,
+    };
+  } finally {
+    await manager.close();
+    await api.close();
+    await auth.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await main();
+  console.log(`statuses: ${result.statuses.join(' ')}`);
+  console.log(`token requests: ${result.tokenRequests} (one, plus one after the revocation)`);
+  console.log(`the API saw client: ${result.calledAs}`);
+  process.exitCode = result.statuses.every((status) => status === 200) ? 0 : 1;
+}
