@@ -399,7 +399,7 @@ describe('the three-legged flow against the test provider', () => {
     provider.failNext(
       '/oauth/request_token',
       400,
-      'oauth_problem_advice=bad+secret+' + encodeURIComponent(CONSUMER_SECRET),
+      `oauth_problem_advice=bad+secret+${encodeURIComponent(CONSUMER_SECRET)}`,
       {
         'www-authenticate': 'OAuth realm="x", oauth_problem="consumer_key_refused"',
       },

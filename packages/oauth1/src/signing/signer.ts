@@ -1,4 +1,4 @@
-import { ConfigurationError } from '@forge/core';
+import { ConfigurationError, ForgeError, ForgeErrorCode } from '@forge/core';
 import { toBase64 } from '../encoding/base64.js';
 import { type Parameter, parseForm } from '../encoding/form.js';
 import { signatureBaseString } from './base-string.js';
@@ -95,6 +95,23 @@ const QUOTED_STRING_SAFE = /^[\t\x20-\x21\x23-\x5b\x5d-\x7e\x80-\uffff]*$/;
 
 function byName([a]: Parameter, [b]: Parameter): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// A content type on a method with a body means a body exists that the
+// adapter did not hand over (a stream, bytes, an object it serializes later):
+// hashing the empty string instead would only earn a 401.
+function hasUnseenBody(request: SignableRequest): boolean {
+  const method = request.method.toUpperCase();
+  if (method === 'GET' || method === 'HEAD') return false;
+  return Object.keys(request.headers ?? {}).some((name) => name.toLowerCase() === 'content-type');
+}
+
+function missingBodyError(method: string): ForgeError {
+  return new ForgeError(
+    ForgeErrorCode.Request,
+    `bodyHash is on but this ${method.toUpperCase()} request's body was not available as text, so oauth_body_hash cannot cover it; send the body as a string (e.g. JSON.stringify(data)) or turn bodyHash off`,
+    { package: 'oauth1' },
+  );
 }
 
 function fail(option: string, problem: string): never {
@@ -274,6 +291,8 @@ export class OAuth1Signer {
     // The body hash extension forbids the hash on form bodies: their parameters are signed.
     if (this.#bodyHash && !form) {
       const digest = this.#algorithm.digest!;
+      if (request.body === undefined && hasUnseenBody(request))
+        throw missingBodyError(request.method);
       const body = typeof request.body === 'string' ? request.body : '';
       const hash = await crypto.subtle.digest(digest, new TextEncoder().encode(body));
       oauth.push(['oauth_body_hash', toBase64(hash)]);

@@ -276,8 +276,7 @@ export async function startTestProvider(): Promise<TestProvider> {
       const requestToken =
         new URL(request.url ?? '/', 'http://x').searchParams.get('oauth_token') ?? '';
       const issued = tokens.get(requestToken);
-      if (!issued || issued.kind !== 'temporary')
-        return send(response, 400, 'oauth_problem=token_rejected');
+      if (issued?.kind !== 'temporary') return send(response, 400, 'oauth_problem=token_rejected');
       issued.verifier = random();
       const target =
         issued.callback === 'oob'
@@ -316,7 +315,7 @@ export async function startTestProvider(): Promise<TestProvider> {
     if (path === '/oauth/access_token') {
       const verifier = verified.oauth.get('oauth_verifier');
       const issued = verified.token;
-      if (!issued || issued.kind !== 'temporary' || !verifier || verifier !== issued.verifier) {
+      if (issued?.kind !== 'temporary' || !verifier || verifier !== issued.verifier) {
         return send(response, 401, 'oauth_problem=verifier_invalid');
       }
       tokens.delete(verified.tokenValue!);
@@ -330,7 +329,7 @@ export async function startTestProvider(): Promise<TestProvider> {
       );
     }
     if (path.startsWith('/api/')) {
-      if (!verified.token || verified.token.kind !== 'access')
+      if (verified.token?.kind !== 'access')
         return send(response, 401, 'oauth_problem=token_rejected');
       const echo: EchoBody = {
         method: request.method ?? 'GET',
