@@ -1,0 +1,1 @@
+export { type ForgeKyOptions, type KyLike, withForge } from './with-forge.js';

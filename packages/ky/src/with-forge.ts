@@ -1,0 +1,230 @@
+import {
+  type Authorization,
+  type AuthorizationRequest,
+  type AuthorizerOrManager,
+  authorizeRequest,
+  ConfigurationError,
+  ForgeError,
+  type RequestPolicyOptions,
+  resolveAuthorizer,
+  retryAfterUnauthorized,
+} from '@forge/core';
+
+/**
+ * Options of {@link withForge}: the request policy when a token manager is
+ * passed. ky does not expose an instance's `prefix`/`prefixUrl`, so name the
+ * API's origin with `baseURL` or `origins`.
+ */
+export type ForgeKyOptions = RequestPolicyOptions;
+
+/** The part of a ky instance (ky 1 or 2) that {@link withForge} uses. */
+export interface KyLike<T> {
+  extend(options: object): T;
+  retry?(options?: { delay?: number; code?: string }): unknown;
+}
+
+interface HookState {
+  readonly request: Request;
+  readonly options: {
+    readonly context?: object;
+    readonly body?: unknown;
+    readonly retry?: { readonly limit?: number };
+  };
+  readonly response?: Response;
+  readonly retryCount: number;
+}
+
+interface Sent {
+  readonly request: AuthorizationRequest;
+  authorization: Authorization | undefined;
+  attempt: number;
+}
+
+const PKG = 'ky';
+const FORM = 'application/x-www-form-urlencoded';
+
+// ky 2 hands every hook one state object; ky 1 passes (request, options, response?, state).
+function hookState(args: readonly unknown[]): HookState {
+  const [first, options, third, fourth] = args;
+  if (!(first instanceof Request)) return first as HookState;
+  const response = third instanceof Response ? third : undefined;
+  const extra = (response ? fourth : third) as { retryCount?: number } | undefined;
+  return {
+    request: first,
+    options: options as HookState['options'],
+    response,
+    retryCount: extra?.retryCount ?? 0,
+  };
+}
+
+function lowerCaseHeaders(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    record[name] = value;
+  });
+  return record;
+}
+
+function formBody(
+  body: unknown,
+  headers: Record<string, string>,
+): string | URLSearchParams | undefined {
+  if (body instanceof URLSearchParams) return body;
+  return typeof body === 'string' && headers['content-type']?.includes(FORM) ? body : undefined;
+}
+
+function apply(request: Request, authorization: Authorization): void {
+  for (const name in authorization.headers) {
+    const value = authorization.headers[name];
+    if (value !== undefined) request.headers.set(name, value);
+  }
+}
+
+type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
+
+// ky 1 retries whatever a hook throws; a failed authorization must reach the
+// caller at once instead. The instance's own retry settings are kept.
+function withoutForgeErrorRetries(retry: unknown): object {
+  const base: { limit?: number; shouldRetry?: ShouldRetry } =
+    typeof retry === 'number'
+      ? { limit: retry }
+      : typeof retry === 'object' && retry !== null
+        ? retry
+        : {};
+  const own = base.shouldRetry;
+  return {
+    ...base,
+    shouldRetry: (state: { error: unknown; retryCount: number }) =>
+      state.error instanceof ForgeError ? false : own?.(state),
+  };
+}
+
+/**
+ * Returns a new ky instance (via `ky.extend`) whose requests stay authorized:
+ * `beforeRequest` asks the authorizer for credentials (only allowed origins and
+ * paths), `afterResponse` renews the token after a 401 and forces a retry with
+ * the instance's `ky.retry()`, and `beforeRetry` puts the new credentials on the
+ * retried request. Works with ky 1 and ky 2. The retry counts against ky's
+ * `retry.limit` (default 2): with `retry: 0` a 401 goes straight to the caller.
+ * Redirects are followed by `fetch`, which drops `Authorization` on a redirect
+ * to another origin.
+ *
+ * @example
+ * ```ts
+ * import ky from 'ky';
+ * import { withForge } from '@forge/ky';
+ *
+ * const api = withForge(ky.create({ prefix: 'https://api.example.com' }), manager, {
+ *   baseURL: 'https://api.example.com',
+ * });
+ * const orders = await api.get('orders').json();
+ * ```
+ */
+export function withForge<T extends KyLike<T>>(
+  ky: T,
+  authorizerOrManager: AuthorizerOrManager,
+  options?: ForgeKyOptions,
+): T {
+  if (
+    (typeof ky !== 'function' && typeof ky !== 'object') ||
+    ky === null ||
+    typeof ky.extend !== 'function' ||
+    typeof ky.retry !== 'function'
+  ) {
+    throw new ConfigurationError(
+      'ky',
+      'must be a ky instance (ky, ky.create() or ky.extend()) from ky 1.x or 2.x',
+      {
+        package: PKG,
+      },
+    );
+  }
+  const retry = ky.retry.bind(ky);
+  const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
+  // Keyed by the per-request `context` object: the one thing ky keeps for a
+  // request from its first send through every retry.
+  const sent = new WeakMap<object, Sent>();
+
+  const beforeRequest = async (...args: unknown[]): Promise<Request | undefined> => {
+    const { request, options } = hookState(args);
+    const context = options.context;
+    // ky 1 runs beforeRequest again on every retry; beforeRetry has already re-authorized it.
+    if (context !== undefined && sent.has(context)) return undefined;
+    const headers = lowerCaseHeaders(request.headers);
+    const described: AuthorizationRequest = {
+      method: request.method,
+      url: request.url,
+      headers,
+      body: formBody(options.body, headers),
+      attempt: 0,
+    };
+    const authorization = await authorizeRequest(authorizer, described, PKG);
+    if (context !== undefined) sent.set(context, { request: described, authorization, attempt: 0 });
+    if (authorization === undefined) return undefined;
+    apply(request, authorization);
+    if (authorization.url === undefined && authorization.body === undefined) return undefined;
+    return new Request(authorization.url ?? request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: authorization.body ?? request.body,
+      signal: request.signal,
+      redirect: request.redirect,
+      credentials: request.credentials,
+      duplex: 'half',
+    } as RequestInit);
+  };
+
+  const afterResponse = async (...args: unknown[]): Promise<unknown> => {
+    const { options, response, retryCount } = hookState(args);
+    if (response?.status !== 401 || options.context === undefined) return undefined;
+    const entry = sent.get(options.context);
+    if (entry?.authorization === undefined) return undefined;
+    // ky refuses a forced retry past its own limit; then the 401 goes to the caller.
+    if ((options.retry?.limit ?? 0) <= retryCount) return undefined;
+    const again = await retryAfterUnauthorized(
+      authorizer,
+      { ...entry.request, attempt: entry.attempt },
+      { status: 401, headers: lowerCaseHeaders(response.headers) },
+      entry.authorization,
+      true, // ky clones every request before sending it, so the body can always be replayed.
+      PKG,
+    );
+    if (!again) return undefined;
+    entry.attempt += 1;
+    return retry({ delay: 0, code: 'FORGE_UNAUTHORIZED' });
+  };
+
+  const beforeRetry = async (state: HookState): Promise<void> => {
+    const { request, options } = state;
+    const entry = options.context === undefined ? undefined : sent.get(options.context);
+    if (entry === undefined) return;
+    if (entry.authorization !== undefined) {
+      for (const name in entry.authorization.headers) {
+        if (request.headers.get(name) === entry.authorization.headers[name])
+          request.headers.delete(name);
+      }
+    }
+    const headers = lowerCaseHeaders(request.headers);
+    entry.authorization = await authorizeRequest(
+      authorizer,
+      { ...entry.request, headers, attempt: entry.attempt },
+      PKG,
+    );
+    if (entry.authorization !== undefined) apply(request, entry.authorization);
+  };
+
+  return ky.extend((parent: { retry?: unknown }) => ({
+    retry: withoutForgeErrorRetries(parent.retry),
+    hooks: {
+      // ky 2 gives each request its own copy of `context` when an init hook exists.
+      init: [
+        (init: { context?: object }) => {
+          init.context = { ...init.context };
+        },
+      ],
+      beforeRequest: [beforeRequest],
+      afterResponse: [afterResponse],
+      beforeRetry: [beforeRetry],
+    },
+  }));
+}

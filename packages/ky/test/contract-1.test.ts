@@ -1,0 +1,6 @@
+import { runAdapterContract } from '@forge/test-utils';
+import ky1 from 'ky1';
+import { kyBinding } from './binding.js';
+
+// The oldest ky major the peer range (>=1 <3) admits.
+runAdapterContract(kyBinding('ky 1', ky1 as never));
