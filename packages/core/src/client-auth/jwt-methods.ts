@@ -13,7 +13,13 @@ import { INSPECT, requireString } from './validate.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** Options shared by the JWT client authentication methods. */
+/**
+ * Options shared by the JWT client authentication methods.
+ * @example
+ * ```ts
+ * clientSecretJwt('svc', secret, { audience: 'issuer', lifetimeSeconds: 30 });
+ * ```
+ */
 export interface JwtClientAuthOptions {
   /**
    * The assertion's `aud`: `'tokenEndpoint'` (the default, accepted by every
@@ -24,13 +30,25 @@ export interface JwtClientAuthOptions {
   readonly lifetimeSeconds?: number;
 }
 
-/** Options of {@link clientSecretJwt}. */
+/**
+ * Options of {@link clientSecretJwt}.
+ * @example
+ * ```ts
+ * clientSecretJwt('svc', secret, { alg: 'HS512' });
+ * ```
+ */
 export interface ClientSecretJwtOptions extends JwtClientAuthOptions {
   /** HMAC algorithm. Default `HS256`. */
   readonly alg?: 'HS256' | 'HS384' | 'HS512';
 }
 
-/** Options of {@link privateKeyJwt}. */
+/**
+ * Options of {@link privateKeyJwt}.
+ * @example
+ * ```ts
+ * privateKeyJwt('svc', jwk, { alg: 'ES256', kid: 'key-2024' });
+ * ```
+ */
 export interface PrivateKeyJwtOptions extends JwtClientAuthOptions {
   /** Signing algorithm; default from the key (RSA -> RS256, P-256 -> ES256, …). */
   readonly alg?: AsymmetricAlgorithm;

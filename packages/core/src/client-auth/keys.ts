@@ -1,10 +1,23 @@
 import { importJWK, importPKCS8, type JWK } from 'jose';
 import { ConfigurationError } from '../errors.js';
 
-/** A private key for signing assertions: PKCS#8 PEM text, a private JWK, or a Web Crypto `CryptoKey`. */
+/**
+ * A private key for signing assertions: PKCS#8 PEM text, a private JWK, or a Web Crypto `CryptoKey`.
+ * @example
+ * ```ts
+ * const key: SigningKey = await readFile('client-key.pem', 'utf8'); // or a JWK, or a CryptoKey
+ * privateKeyJwt('svc', key);
+ * ```
+ */
 export type SigningKey = string | JWK | CryptoKey;
 
-/** Asymmetric JWS algorithms Forge signs with. */
+/**
+ * Asymmetric JWS algorithms Forge signs with.
+ * @example
+ * ```ts
+ * privateKeyJwt('svc', rsaPem, { alg: 'PS256' satisfies AsymmetricAlgorithm });
+ * ```
+ */
 export type AsymmetricAlgorithm =
   | 'RS256'
   | 'RS384'

@@ -1,6 +1,13 @@
 import type { MaybePromise } from '../types.js';
 
-/** The client authentication methods of RFC 6749, RFC 7523 and OpenID Connect. */
+/**
+ * The client authentication methods of RFC 6749, RFC 7523 and OpenID Connect.
+ * @example
+ * ```ts
+ * const method: ClientAuthMethod = 'private_key_jwt';
+ * new ClientCredentialsTokenProvider({ clientId: 'svc', privateKey: pem, clientAuth: method, issuer });
+ * ```
+ */
 export type ClientAuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
@@ -8,7 +15,17 @@ export type ClientAuthMethod =
   | 'private_key_jwt'
   | 'none';
 
-/** The token request a {@link ClientAuth} adds its credentials to. */
+/**
+ * The token request a {@link ClientAuth} adds its credentials to.
+ * @example
+ * ```ts
+ * const mtls: ClientAuth = {
+ *   method: 'none',
+ *   clientId: 'svc',
+ *   apply: ({ body }: ClientAuthRequest) => body.set('client_id', 'svc'),
+ * };
+ * ```
+ */
 export interface ClientAuthRequest {
   /** The form body; add parameters here (`client_id`, `client_assertion`, …). */
   readonly body: URLSearchParams;

@@ -1,7 +1,14 @@
 import { ConfigurationError, TokenEndpointError } from '../errors.js';
 import { anySignal, timeoutSignal } from '../transport/abort.js';
 
-/** The authorization server metadata Forge uses (RFC 8414 / OpenID Connect Discovery). */
+/**
+ * The authorization server metadata Forge uses (RFC 8414 / OpenID Connect Discovery).
+ * @example
+ * ```ts
+ * const metadata: AuthorizationServerMetadata = await discoverAuthorizationServer(issuer);
+ * metadata.token_endpoint;
+ * ```
+ */
 export interface AuthorizationServerMetadata {
   readonly issuer: string;
   readonly token_endpoint: string;
@@ -9,7 +16,13 @@ export interface AuthorizationServerMetadata {
   readonly [field: string]: unknown;
 }
 
-/** Options of {@link discoverAuthorizationServer}. */
+/**
+ * Options of {@link discoverAuthorizationServer}.
+ * @example
+ * ```ts
+ * await discoverAuthorizationServer(issuer, { timeoutMs: 2_000, signal: AbortSignal.timeout(5_000) });
+ * ```
+ */
 export interface DiscoveryOptions {
   /** Used in error messages. */
   readonly serviceName?: string;

@@ -3,13 +3,25 @@ import { Token } from '../token.js';
 import { parseBody } from './body.js';
 import { authenticationError, readOAuthError } from './error-response.js';
 
-/** What a refresh response may leave out: the refresh token and scope of the grant it renews. */
+/**
+ * What a refresh response may leave out: the refresh token and scope of the grant it renews.
+ * @example
+ * ```ts
+ * parseTokenResponse(raw, { serviceName: 'api', receivedAt: Date.now(), previous: { refreshToken: usedRefreshToken } });
+ * ```
+ */
 export interface PreviousGrant {
   readonly refreshToken?: string | undefined;
   readonly scope?: string | undefined;
 }
 
-/** How a token response is turned into a {@link Token}. */
+/**
+ * How a token response is turned into a {@link Token}.
+ * @example
+ * ```ts
+ * parseTokenResponse(raw, { serviceName: 'api', receivedAt: Date.now(), defaultLifetimeMs: 600_000 });
+ * ```
+ */
 export interface ParseOptions {
   readonly serviceName: string;
   /** Local clock when the response arrived; `expires_in` counts from here. */
@@ -105,7 +117,17 @@ export function parseTokenFields(fields: Record<string, unknown>, options: Parse
   });
 }
 
-/** The raw answer of a token endpoint. */
+/**
+ * The raw answer of a token endpoint.
+ * @example
+ * ```ts
+ * const raw: RawTokenResponse = {
+ *   status: response.status,
+ *   contentType: response.headers.get('content-type'),
+ *   body: await response.text(),
+ * };
+ * ```
+ */
 export interface RawTokenResponse {
   readonly status: number;
   readonly contentType: string | null;

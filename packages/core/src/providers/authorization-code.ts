@@ -7,7 +7,18 @@ import { OAuth2TokenProvider } from './oauth2-provider.js';
 import { checkParam, type OAuthClientOptions, type ParamValue } from './options.js';
 import { pkceChallenge, randomToken } from './pkce.js';
 
-/** Options of {@link AuthorizationCodeFlow}. */
+/**
+ * Options of {@link AuthorizationCodeFlow}.
+ * @example
+ * ```ts
+ * new AuthorizationCodeFlow({
+ *   clientId: 'web', clientSecret: secret, issuer,
+ *   redirectUri: 'https://app.example/callback',
+ *   scope: 'openid offline_access',
+ *   authorizationParams: { prompt: 'consent' },
+ * });
+ * ```
+ */
 export interface AuthorizationCodeOptions extends OAuthClientOptions {
   /** Where the server sends the user back; can be overridden per call. */
   readonly redirectUri?: string;
@@ -19,7 +30,13 @@ export interface AuthorizationCodeOptions extends OAuthClientOptions {
   readonly authorizationParams?: Readonly<Record<string, string>>;
 }
 
-/** Arguments of {@link AuthorizationCodeFlow.authorizationUrl}. */
+/**
+ * Arguments of {@link AuthorizationCodeFlow.authorizationUrl}.
+ * @example
+ * ```ts
+ * await flow.authorizationUrl({ scope: 'openid calendar.write', extraParams: { login_hint: email } });
+ * ```
+ */
 export interface AuthorizationUrlParams {
   readonly redirectUri?: string;
   readonly scope?: ParamValue;
@@ -28,7 +45,13 @@ export interface AuthorizationUrlParams {
   readonly extraParams?: Readonly<Record<string, string>>;
 }
 
-/** What to keep (in the user's session) until the user comes back. */
+/**
+ * What to keep (in the user's session) until the user comes back.
+ * @example
+ * ```ts
+ * const { url, state, codeVerifier }: AuthorizationRequestState = await flow.authorizationUrl();
+ * ```
+ */
 export interface AuthorizationRequestState {
   /** Send the user's browser here. */
   readonly url: string;
@@ -38,7 +61,13 @@ export interface AuthorizationRequestState {
   readonly codeVerifier: string;
 }
 
-/** Arguments of {@link AuthorizationCodeFlow.exchangeCode}. */
+/**
+ * Arguments of {@link AuthorizationCodeFlow.exchangeCode}.
+ * @example
+ * ```ts
+ * await flow.exchangeCode({ code: query.code, codeVerifier: session.codeVerifier });
+ * ```
+ */
 export interface CodeExchangeParams {
   readonly code: string;
   readonly codeVerifier: string;
@@ -46,7 +75,14 @@ export interface CodeExchangeParams {
   readonly redirectUri?: string;
 }
 
-/** The part of a `TokenManager<string>` that {@link AuthorizationCodeFlow.completeAuthorization} uses. */
+/**
+ * The part of a `TokenManager<string>` that {@link AuthorizationCodeFlow.completeAuthorization} uses.
+ * @example
+ * ```ts
+ * const users: UserTokenManager = new TokenManager(flow);
+ * await flow.completeAuthorization(users, userId, { code, codeVerifier });
+ * ```
+ */
 export interface UserTokenManager {
   forceRefresh(userId: string): Promise<Token>;
 }

@@ -5,7 +5,13 @@ import { canonical, joinKey, scopeParam } from './cache-key.js';
 import { OAuth2TokenProvider } from './oauth2-provider.js';
 import { checkParam, type OAuthClientOptions, type ParamValue } from './options.js';
 
-/** What a multi-scope client asks for per call; each field overrides the provider's option. */
+/**
+ * What a multi-scope client asks for per call; each field overrides the provider's option.
+ * @example
+ * ```ts
+ * await manager.getToken({ scope: 'read', audience: 'https://api.example' });
+ * ```
+ */
 export interface ClientCredentialsInput {
   /** Space-delimited string or list. */
   readonly scope?: ParamValue;
@@ -15,7 +21,13 @@ export interface ClientCredentialsInput {
   readonly resource?: ParamValue;
 }
 
-/** Options of {@link ClientCredentialsTokenProvider}. */
+/**
+ * Options of {@link ClientCredentialsTokenProvider}.
+ * @example
+ * ```ts
+ * new ClientCredentialsTokenProvider({ clientId: 'svc', clientSecret: secret, issuer, scope: ['read', 'write'] });
+ * ```
+ */
 export interface ClientCredentialsOptions extends OAuthClientOptions, ClientCredentialsInput {}
 
 function checkInput(input: ClientCredentialsInput | undefined, prefix: string): void {

@@ -15,13 +15,26 @@ import { joinKey, scopeParam } from './cache-key.js';
 import { OAuth2TokenProvider } from './oauth2-provider.js';
 import { checkParam, type OAuthClientOptions, type ParamValue } from './options.js';
 
-/** What an assertion callback learns about the request it signs for. */
+/**
+ * What an assertion callback learns about the request it signs for.
+ * @example
+ * ```ts
+ * new JwtBearerTokenProvider({ serviceName: 'sts', issuer, assertion: ({ tokenEndpoint }: AssertionContext) => mintFor(tokenEndpoint) });
+ * ```
+ */
 export interface AssertionContext {
   readonly tokenEndpoint: string;
   readonly issuer: string | undefined;
 }
 
-/** How {@link JwtBearerTokenProvider} signs its own assertion. */
+/**
+ * How {@link JwtBearerTokenProvider} signs its own assertion.
+ * @example
+ * ```ts
+ * const signer: AssertionSigner = { key: pem, issuer: 'svc@example', subject: 'svc@example' };
+ * new JwtBearerTokenProvider({ serviceName: 'google', tokenEndpoint, signer });
+ * ```
+ */
 export interface AssertionSigner {
   /** The private key (PKCS#8 PEM, private JWK or CryptoKey), or the HMAC secret as bytes. */
   readonly key: SigningKey | Uint8Array;
@@ -40,7 +53,13 @@ export interface AssertionSigner {
   readonly claims?: Readonly<Record<string, unknown>>;
 }
 
-/** Options of {@link JwtBearerTokenProvider}: give `assertion` or `signer`. */
+/**
+ * Options of {@link JwtBearerTokenProvider}: give `assertion` or `signer`.
+ * @example
+ * ```ts
+ * new JwtBearerTokenProvider({ clientId: 'svc', clientSecret: secret, issuer, assertion: () => workloadToken(), scope: 'read' });
+ * ```
+ */
 export interface JwtBearerOptions extends OAuthClientOptions {
   /** Returns a ready assertion (from a workload identity, an STS, …) for each request. */
   readonly assertion?: (context: AssertionContext) => MaybePromise<string>;

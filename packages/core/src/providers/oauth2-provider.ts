@@ -17,7 +17,13 @@ import {
 } from './options.js';
 import { secretsOf } from './secrets.js';
 
-/** Form parameters of a token request; `undefined` values are left out, arrays repeated. */
+/**
+ * Form parameters of a token request; `undefined` values are left out, arrays repeated.
+ * @example
+ * ```ts
+ * const params: GrantParams = { grant_type: 'client_credentials', resource: ['https://a.example', 'https://b.example'] };
+ * ```
+ */
 export type GrantParams = Readonly<Record<string, ParamValue | undefined>>;
 
 /**

@@ -7,7 +7,13 @@ import { ConfigurationError } from '../errors.js';
 import type { DiscoveryCache } from '../protocol/discovery.js';
 import type { TransportOptions } from '../transport/options.js';
 
-/** A parameter value: one string, or several sent as repeated parameters. */
+/**
+ * A parameter value: one string, or several sent as repeated parameters.
+ * @example
+ * ```ts
+ * const scope: ParamValue = ['read', 'write']; // sent as 'read write'
+ * ```
+ */
 export type ParamValue = string | readonly string[];
 
 /**

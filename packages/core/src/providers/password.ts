@@ -5,7 +5,13 @@ import { joinKey, scopeParam } from './cache-key.js';
 import { OAuth2TokenProvider } from './oauth2-provider.js';
 import { checkParam, type OAuthClientOptions, type ParamValue } from './options.js';
 
-/** Options of {@link PasswordGrantTokenProvider}. */
+/**
+ * Options of {@link PasswordGrantTokenProvider}.
+ * @example
+ * ```ts
+ * new PasswordGrantTokenProvider({ clientId: 'app', tokenEndpoint, username: 'svc', password, scope: 'reports' });
+ * ```
+ */
 export interface PasswordGrantOptions extends OAuthClientOptions {
   readonly username: string;
   readonly password: string;

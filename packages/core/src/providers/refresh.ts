@@ -5,7 +5,13 @@ import { joinKey, scopeParam } from './cache-key.js';
 import { OAuth2TokenProvider } from './oauth2-provider.js';
 import { checkParam, type OAuthClientOptions, type ParamValue } from './options.js';
 
-/** Options of {@link RefreshTokenProvider}. */
+/**
+ * Options of {@link RefreshTokenProvider}.
+ * @example
+ * ```ts
+ * new RefreshTokenProvider({ clientId: 'cli', issuer, refreshToken: saved.refreshToken, scope: 'read' });
+ * ```
+ */
 export interface RefreshTokenOptions extends OAuthClientOptions {
   /** A refresh token obtained elsewhere (a consent flow, a CLI login). */
   readonly refreshToken: string;

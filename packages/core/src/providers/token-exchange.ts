@@ -7,7 +7,13 @@ import { DigestMemo } from './digest.js';
 import { OAuth2TokenProvider } from './oauth2-provider.js';
 import { checkParam, type OAuthClientOptions, type ParamValue } from './options.js';
 
-/** RFC 8693 §3 token type identifiers. */
+/**
+ * RFC 8693 §3 token type identifiers.
+ * @example
+ * ```ts
+ * await manager.getToken({ subjectToken: idToken, subjectTokenType: TokenTypeUri.IdToken });
+ * ```
+ */
 export const TokenTypeUri = {
   AccessToken: 'urn:ietf:params:oauth:token-type:access_token',
   RefreshToken: 'urn:ietf:params:oauth:token-type:refresh_token',
@@ -16,7 +22,13 @@ export const TokenTypeUri = {
   Saml2: 'urn:ietf:params:oauth:token-type:saml2',
 } as const;
 
-/** What to exchange, per call: `manager.getToken({ subjectToken })`. */
+/**
+ * What to exchange, per call: `manager.getToken({ subjectToken })`.
+ * @example
+ * ```ts
+ * await manager.getToken({ subjectToken: userToken, actorToken: serviceToken, audience: 'https://orders.example' });
+ * ```
+ */
 export interface TokenExchangeInput {
   /** The token to exchange (e.g. the incoming request's bearer token). */
   readonly subjectToken: string;
@@ -34,7 +46,13 @@ export interface TokenExchangeInput {
   readonly resource?: ParamValue;
 }
 
-/** Options of {@link TokenExchangeProvider}: defaults for every exchange. */
+/**
+ * Options of {@link TokenExchangeProvider}: defaults for every exchange.
+ * @example
+ * ```ts
+ * new TokenExchangeProvider({ clientId: 'gw', clientSecret: secret, issuer, audience: 'https://orders.example', digestCacheSize: 10_000 });
+ * ```
+ */
 export interface TokenExchangeOptions extends OAuthClientOptions {
   readonly audience?: ParamValue;
   readonly scope?: ParamValue;

@@ -4,6 +4,10 @@ import { ConfigurationError } from '../errors.js';
  * How failed token requests are retried: network errors, timeouts, 5xx and
  * 429 answers, with exponential backoff and full jitter, honouring
  * `Retry-After`. OAuth errors (4xx) are never retried.
+ * @example
+ * ```ts
+ * new ClientCredentialsTokenProvider({ ...options, retry: { maxAttempts: 5, baseDelayMs: 100, maxTotalMs: 10_000 } });
+ * ```
  */
 export interface RetryOptions {
   /** Attempts in total, the first one included. Default 3. */
