@@ -1,6 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { SecretClient } from '../src/index.js';
 import { startAuthServer, startResourceServer, TestkitError } from '../src/index.js';
-import { tokenRequest } from './helpers.js';
+import { basicAuth, tokenRequest } from './helpers.js';
+
+async function tokenRequestTo(url: string, params: Record<string, string>, client: SecretClient) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: basicAuth(client.clientId, client.clientSecret) },
+    body: new URLSearchParams(params),
+  });
+  expect(res.status).toBe(200);
+}
 
 function tcpHandles(): number {
   return process
@@ -9,6 +19,30 @@ function tcpHandles(): number {
 }
 
 describe('start', () => {
+  // First in the file: oidc-provider prints each notice once per process.
+  it('prints nothing on the console while starting and serving every endpoint', async () => {
+    const spies = (['log', 'info', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level),
+    );
+    try {
+      const auth = await startAuthServer();
+      const api = await startResourceServer({ auth });
+      const client = auth.clients.basic;
+      const res = await tokenRequest(auth, { grant_type: 'client_credentials' }, client);
+      const token = String(res.body.access_token);
+      await fetch(`${api.url}/x`, { headers: { authorization: `Bearer ${token}` } });
+      for (const endpoint of [auth.introspectionEndpoint, auth.revocationEndpoint]) {
+        await tokenRequestTo(endpoint, { token }, client);
+      }
+      await auth.authorize({ clientId: auth.clients.confidential.clientId });
+      await api.close();
+      await auth.close();
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
   it('listens on 127.0.0.1 and publishes discovery at both well-known paths', async () => {
     const auth = await startAuthServer();
     try {

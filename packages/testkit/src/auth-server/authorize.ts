@@ -1,7 +1,15 @@
 import { TestkitError } from '../shared/errors.js';
 import type { TestUser } from './options.js';
 
-/** What to ask the authorization endpoint for, when you do not already have an authorization URL. */
+/**
+ * What to ask the authorization endpoint for, when you do not already have an authorization URL.
+ *
+ * @example
+ * ```ts
+ * const request: AuthorizeOptions = { clientId: auth.clients.public.clientId, codeChallenge, scope: 'openid read' };
+ * const { code } = await auth.authorize(request);
+ * ```
+ */
 export interface AuthorizeOptions {
   readonly clientId: string;
   /** Default: the redirect URI registered on the ready-made clients (`${issuer}/callback`). */
@@ -21,12 +29,26 @@ export interface AuthorizeOptions {
   readonly extraParams?: Readonly<Record<string, string>>;
 }
 
-/** Who signs in when driving an authorization URL you built yourself. */
+/**
+ * Who signs in when driving an authorization URL you built yourself.
+ *
+ * @example
+ * ```ts
+ * const { code } = await auth.authorize(authorizationUrl, { user: 'bob' });
+ * ```
+ */
 export interface AuthorizeLogin {
   readonly user?: string | TestUser;
 }
 
-/** Where the authorization endpoint sent the browser in the end. */
+/**
+ * Where the authorization endpoint sent the browser in the end.
+ *
+ * @example
+ * ```ts
+ * const { code, state }: AuthorizeResult = await auth.authorize({ clientId, codeChallenge, state: 'xyz' });
+ * ```
+ */
 export interface AuthorizeResult {
   readonly code: string;
   readonly state: string | undefined;

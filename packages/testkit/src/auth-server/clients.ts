@@ -6,7 +6,14 @@ import { PASSWORD_GRANT } from './grants/password.js';
 import { TOKEN_EXCHANGE_GRANT } from './grants/token-exchange.js';
 import type { TestKeyPair } from './keys.js';
 
-/** A client that authenticates with a shared secret. */
+/**
+ * A client that authenticates with a shared secret.
+ *
+ * @example
+ * ```ts
+ * const { clientId, clientSecret }: SecretClient = auth.clients.post;
+ * ```
+ */
 export interface SecretClient {
   readonly clientId: string;
   /** Contains `:`, `/`, `+`, `%`, `&`, `=` and a space, so any form-urlencoding mistake fails authentication. */
@@ -15,7 +22,15 @@ export interface SecretClient {
   readonly redirectUri: string;
 }
 
-/** The `private_key_jwt` client: its public key is registered, the private half is here. */
+/**
+ * The `private_key_jwt` client: its public key is registered, the private half is here.
+ *
+ * @example
+ * ```ts
+ * const { clientId, privateKeyPem, alg, kid } = auth.clients.privateKeyJwt;
+ * const key = await importPKCS8(privateKeyPem, alg); // from jose
+ * ```
+ */
 export interface PrivateKeyJwtClient {
   readonly clientId: string;
   /** PKCS#8 PEM of the ES256 private key. */
@@ -28,13 +43,30 @@ export interface PrivateKeyJwtClient {
   readonly redirectUri: string;
 }
 
-/** The public client (`token_endpoint_auth_method: none`): authorization code with PKCE, and refresh. */
+/**
+ * The public client (`token_endpoint_auth_method: none`): authorization code with PKCE, and refresh.
+ *
+ * @example
+ * ```ts
+ * const { clientId, redirectUri } = auth.clients.public;
+ * const { code } = await auth.authorize({ clientId, redirectUri, codeChallenge });
+ * ```
+ */
 export interface PublicClient {
   readonly clientId: string;
   readonly redirectUri: string;
 }
 
-/** The ready-made clients of a server, one per client authentication method. */
+/**
+ * The ready-made clients of a server, one per client authentication method.
+ *
+ * @example
+ * ```ts
+ * for (const client of [auth.clients.basic, auth.clients.post, auth.clients.secretJwt]) {
+ *   console.log(client.clientId);
+ * }
+ * ```
+ */
 export interface ReadyClients {
   /** `client_secret_basic`; every grant. */
   readonly basic: SecretClient;

@@ -1,4 +1,12 @@
-/** One token-endpoint request as the server saw it. Never holds a secret or a token. */
+/**
+ * One token-endpoint request as the server saw it. Never holds a secret or a token.
+ *
+ * @example
+ * ```ts
+ * const [first]: readonly TokenRequestRecord[] = auth.tokenRequestLog();
+ * // { clientId: 'basic-client', grantType: 'client_credentials', status: 200, faulted: false }
+ * ```
+ */
 export interface TokenRequestRecord {
   /** The client the request claimed to be (from Basic auth, `client_id`, or the assertion's `sub`), if any. */
   readonly clientId: string | undefined;
@@ -10,7 +18,15 @@ export interface TokenRequestRecord {
   readonly faulted: boolean;
 }
 
-/** Filter for `auth.tokenRequests()`. */
+/**
+ * Filter for `auth.tokenRequests()`: every field given must match.
+ *
+ * @example
+ * ```ts
+ * const filter: TokenRequestFilter = { clientId: auth.clients.basic.clientId, grantType: 'refresh_token' };
+ * expect(auth.tokenRequests(filter)).toBe(1);
+ * ```
+ */
 export interface TokenRequestFilter {
   readonly clientId?: string;
   readonly grantType?: string;

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from 'jose';
 
-/** An asymmetric key pair in the forms tests tend to need. */
+/**
+ * An asymmetric key pair in the forms tests tend to need.
+ *
+ * @example
+ * ```ts
+ * const key: TestKeyPair = auth.jwtBearer.trustedIssuer.key;
+ * const signingKey = await importJWK(key.privateJwk, key.alg); // from jose
+ * ```
+ */
 export interface TestKeyPair {
   /** Key id, also set as `kid` on both JWKs. */
   readonly kid: string;

@@ -1,13 +1,29 @@
 import { TestkitError } from '../shared/errors.js';
 
-/** A user the authorization server knows, for the password grant and the login step of the code flow. */
+/**
+ * A user the authorization server knows, for the password grant and the login step of the code flow.
+ *
+ * @example
+ * ```ts
+ * const carol: TestUser = { username: 'carol', password: 'carol-password' };
+ * const auth = await startAuthServer({ users: [carol] });
+ * ```
+ */
 export interface TestUser {
   /** Also the `sub` (account id) of tokens issued for this user. */
   readonly username: string;
   readonly password: string;
 }
 
-/** Options of {@link startAuthServer}. Every option is optional. */
+/**
+ * Options of `startAuthServer`. Every option is optional.
+ *
+ * @example
+ * ```ts
+ * const options: AuthServerOptions = { accessTokenTtlSeconds: 60, rotateRefreshTokens: false };
+ * const auth = await startAuthServer(options);
+ * ```
+ */
 export interface AuthServerOptions {
   /** Lifetime of every access token, in seconds (`expires_in`). Default `3600`. */
   readonly accessTokenTtlSeconds?: number;
@@ -24,7 +40,14 @@ export interface AuthServerOptions {
   readonly scopes?: readonly string[];
 }
 
-/** {@link AuthServerOptions} with every default applied. */
+/**
+ * {@link AuthServerOptions} with every default applied (`auth.options`).
+ *
+ * @example
+ * ```ts
+ * const { accessTokenTtlSeconds }: ResolvedAuthServerOptions = auth.options; // 3600 by default
+ * ```
+ */
 export interface ResolvedAuthServerOptions {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
@@ -33,7 +56,14 @@ export interface ResolvedAuthServerOptions {
   readonly scopes: readonly string[];
 }
 
-/** Users known to a server started without `users`. */
+/**
+ * Users known to a server started without `users`: `alice` / `alice-password` and `bob` / `bob-password`.
+ *
+ * @example
+ * ```ts
+ * const { username, password } = DEFAULT_USERS[0]!;
+ * ```
+ */
 export const DEFAULT_USERS: readonly TestUser[] = Object.freeze([
   Object.freeze({ username: 'alice', password: 'alice-password' }),
   Object.freeze({ username: 'bob', password: 'bob-password' }),

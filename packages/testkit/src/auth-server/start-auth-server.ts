@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, {
   type ClientMetadata,
   type Configuration,
+  errors,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { TestkitError } from '../shared/errors.js';
@@ -38,10 +39,25 @@ import {
 } from './options.js';
 import { createTrustedIssuer, type TrustedIssuer } from './trusted-issuer.js';
 
-/** Metadata for {@link AuthServer.registerClient}: oidc-provider client metadata, snake_case. */
+/**
+ * Metadata for {@link AuthServer.registerClient}: oidc-provider client metadata, snake_case.
+ *
+ * @example
+ * ```ts
+ * const metadata: ClientRegistration = { client_id: 'extra', client_secret: 'extra-secret' };
+ * await auth.registerClient(metadata);
+ * ```
+ */
 export type ClientRegistration = Partial<ClientMetadata> & { readonly client_id: string };
 
-/** The token-exchange side of the server: what a test needs to exchange a subject token. */
+/**
+ * The token-exchange side of the server: what a test needs to exchange a subject token.
+ *
+ * @example
+ * ```ts
+ * const subjectToken = await auth.tokenExchange.createSubjectToken({ subject: 'user-42' });
+ * ```
+ */
 export interface TokenExchangeKit {
   /** RFC 8693 token type identifiers accepted as `subject_token_type`. */
   readonly tokenTypes: typeof TokenType;
@@ -51,7 +67,14 @@ export interface TokenExchangeKit {
   readonly trustedIssuer: TrustedIssuer;
 }
 
-/** The JWT bearer (RFC 7523) side of the server. */
+/**
+ * The JWT bearer (RFC 7523) side of the server.
+ *
+ * @example
+ * ```ts
+ * const assertion = await auth.jwtBearer.createAssertion({ subject: 'service-7' });
+ * ```
+ */
 export interface JwtBearerKit {
   /** Mints an assertion the server accepts for `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`. */
   createAssertion(options: Parameters<TrustedIssuer['mint']>[0]): Promise<string>;
@@ -59,7 +82,16 @@ export interface JwtBearerKit {
   readonly trustedIssuer: TrustedIssuer;
 }
 
-/** A running authorization server. See {@link startAuthServer}. */
+/**
+ * A running authorization server. See {@link startAuthServer}.
+ *
+ * @example
+ * ```ts
+ * const auth: AuthServer = await startAuthServer();
+ * console.log(auth.issuer, auth.tokenEndpoint);
+ * await auth.close();
+ * ```
+ */
 export interface AuthServer {
   /** `http://127.0.0.1:PORT`; discovery at `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`. */
   readonly issuer: string;
@@ -171,8 +203,22 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Any confidential client may introspect (it stands in for a resource server);
+      // only a token's own client may revoke it. Same rules as oidc-provider's
+      // defaults, written out so it does not print a notice about them.
+      introspection: {
+        enabled: true,
+        allowedPolicy: (ctx, client, token) =>
+          client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,

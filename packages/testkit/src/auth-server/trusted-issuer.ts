@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, type JWTPayload, SignJWT } from 'jose';
 import type { TestKeyPair } from './keys.js';
 
-/** Claims of a JWT minted by the trusted issuer. */
+/**
+ * Claims of a JWT minted by the trusted issuer.
+ *
+ * @example
+ * ```ts
+ * const options: MintJwtOptions = { subject: 'user-42', expiresInSeconds: -60 }; // already expired
+ * const expired = await auth.jwtBearer.createAssertion(options);
+ * ```
+ */
 export interface MintJwtOptions {
   /** `sub`: becomes the subject of the access token the server issues for this JWT. */
   readonly subject: string;
@@ -14,7 +22,15 @@ export interface MintJwtOptions {
   readonly claims?: Readonly<JWTPayload>;
 }
 
-/** The external issuer whose JWTs the server trusts for the JWT bearer and token-exchange grants. */
+/**
+ * The external issuer whose JWTs the server trusts for the JWT bearer and token-exchange grants.
+ *
+ * @example
+ * ```ts
+ * const { issuer, key }: TrustedIssuer = auth.jwtBearer.trustedIssuer;
+ * // sign your own assertion with key.privateKeyPem, iss = issuer, aud = auth.issuer
+ * ```
+ */
 export interface TrustedIssuer {
   /** `iss` of every JWT it mints. */
   readonly issuer: string;

@@ -1,4 +1,12 @@
-/** One request the resource server answered. Holds no token: only whether one was sent. */
+/**
+ * One request the resource server answered. Holds no token: only whether one was sent.
+ *
+ * @example
+ * ```ts
+ * const last: ResourceRequestRecord | undefined = api.lastRequest();
+ * expect(last?.hadAuthorization).toBe(false); // no credentials followed the redirect
+ * ```
+ */
 export interface ResourceRequestRecord {
   readonly method: string;
   readonly path: string;
@@ -9,7 +17,15 @@ export interface ResourceRequestRecord {
   readonly authorizationScheme: string | undefined;
 }
 
-/** Filter for `api.requests()`. */
+/**
+ * Filter for `api.requests()`: every field given must match.
+ *
+ * @example
+ * ```ts
+ * const filter: ResourceRequestFilter = { status: 401 };
+ * expect(api.requests(filter)).toBe(1);
+ * ```
+ */
 export interface ResourceRequestFilter {
   readonly status?: number;
   readonly path?: string;

@@ -1,6 +1,13 @@
 import type { AuthServer } from '../auth-server/start-auth-server.js';
 
-/** What an authenticated request to the resource server carried, handed to custom routes. */
+/**
+ * What a request to the resource server carried, handed to custom routes.
+ *
+ * @example
+ * ```ts
+ * const route: ResourceRoute = (request: ResourceRequest) => ({ body: { path: request.path } });
+ * ```
+ */
 export interface ResourceRequest {
   readonly method: string;
   readonly path: string;
@@ -12,7 +19,14 @@ export interface ResourceRequest {
   readonly token: TokenInfo | undefined;
 }
 
-/** What the resource server learned from a valid access token. */
+/**
+ * What the resource server learned from a valid access token.
+ *
+ * @example
+ * ```ts
+ * const route: ResourceRoute = ({ token }) => ({ body: { sub: token?.subject } });
+ * ```
+ */
 export interface TokenInfo {
   readonly clientId: string | undefined;
   /** `sub` of a user token (code flow, password, token exchange, JWT bearer); `undefined` for client credentials. */
@@ -23,7 +37,14 @@ export interface TokenInfo {
   readonly grantType: string | undefined;
 }
 
-/** What a custom route answers. */
+/**
+ * What a custom route answers.
+ *
+ * @example
+ * ```ts
+ * const teapot: ResourceResponse = { status: 418, headers: { 'x-kind': 'teapot' }, body: 'short and stout' };
+ * ```
+ */
 export interface ResourceResponse {
   /** Default 200. */
   readonly status?: number;
@@ -32,12 +53,27 @@ export interface ResourceResponse {
   readonly body?: unknown;
 }
 
-/** A custom route handler. */
+/**
+ * A custom route handler.
+ *
+ * @example
+ * ```ts
+ * const api = await startResourceServer({ auth, routes: { 'GET /me': ({ token }) => ({ body: token }) } });
+ * ```
+ */
 export type ResourceRoute = (
   request: ResourceRequest,
 ) => ResourceResponse | Promise<ResourceResponse>;
 
-/** Options of {@link startResourceServer}. */
+/**
+ * Options of `startResourceServer`.
+ *
+ * @example
+ * ```ts
+ * const options: ResourceServerOptions = { auth, audience: 'https://api.example' };
+ * const api = await startResourceServer(options);
+ * ```
+ */
 export interface ResourceServerOptions {
   /** The authorization server whose access tokens are accepted. */
   readonly auth: AuthServer;

@@ -16,7 +16,16 @@ import type {
 } from './options.js';
 import { validateToken } from './validate-token.js';
 
-/** A running protected resource server. See {@link startResourceServer}. */
+/**
+ * A running protected resource server. See {@link startResourceServer}.
+ *
+ * @example
+ * ```ts
+ * const api: ResourceServer = await startResourceServer({ auth });
+ * api.revokeAll();
+ * await api.close();
+ * ```
+ */
 export interface ResourceServer {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;

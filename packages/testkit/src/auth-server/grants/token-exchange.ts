@@ -5,7 +5,14 @@ import { verifyTrustedJwt } from './trusted-jwt.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
-/** RFC 8693 token type identifiers the testkit understands. */
+/**
+ * RFC 8693 token type identifiers the testkit understands.
+ *
+ * @example
+ * ```ts
+ * new URLSearchParams({ subject_token: jwt, subject_token_type: TokenType.Jwt });
+ * ```
+ */
 export const TokenType = {
   AccessToken: 'urn:ietf:params:oauth:token-type:access_token',
   Jwt: 'urn:ietf:params:oauth:token-type:jwt',
