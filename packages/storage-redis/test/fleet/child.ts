@@ -1,10 +1,15 @@
 // One process of the fleet: a TokenManager on RedisTokenStorage. Driven by
 // the parent over IPC: `go` fires `concurrency` getToken() calls at once
 // with the clock moved forward by `offsetMs`; `exit` closes everything.
-import { TokenManager } from '@forge/core';
+import {
+  ClientCredentialsTokenProvider,
+  PasswordGrantTokenProvider,
+  Token,
+  TokenManager,
+  type TokenProvider,
+} from '@forge/core';
 import { Redis } from 'ioredis';
 import { RedisTokenStorage } from '../../src/index.js';
-import { loopbackProvider } from './provider.js';
 
 export interface GoMessage {
   readonly type: 'go';
@@ -22,16 +27,78 @@ export interface ResultMessage {
   readonly errors: string[];
 }
 
-const [redisUrl, tokenUrl] = process.argv.slice(2);
-if (!redisUrl || !tokenUrl) throw new Error('usage: child.ts <redis url> <token url>');
+/** Which token endpoint the fleet talks to. */
+export type FleetEndpoint =
+  | {
+      readonly kind: 'client_credentials';
+      readonly tokenEndpoint: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+    }
+  | {
+      readonly kind: 'password';
+      readonly tokenEndpoint: string;
+      readonly clientId: string;
+      readonly clientSecret: string;
+      readonly username: string;
+      readonly password: string;
+    };
+
+const [redisUrl, endpointJson] = process.argv.slice(2);
+if (!redisUrl || !endpointJson) throw new Error('usage: child <redis url> <endpoint json>');
+const endpoint = JSON.parse(endpointJson) as FleetEndpoint;
 
 let offsetMs = 0;
 const clock = (): number => Date.now() + offsetMs;
+
+/**
+ * The real provider computes expiry from the real clock; shifting its tokens
+ * into the manager's moved clock lets the test jump past expiry without sleeping.
+ */
+function shifted(inner: TokenProvider<undefined>): TokenProvider<undefined> {
+  const shift = (token: Token): Token =>
+    new Token({
+      ...token.toJSON(),
+      expiresAt: token.expiresAtMs + offsetMs,
+      issuedAt: token.issuedAtMs + offsetMs,
+    });
+  return {
+    serviceName: inner.serviceName,
+    fetchToken: async (input, context) => shift(await inner.fetchToken(input, context)),
+    refreshToken: async (current, input, context) =>
+      shift(await inner.refreshToken!(current, input, context)),
+  };
+}
+
+function providerFor(endpoint: FleetEndpoint): TokenProvider<undefined> {
+  if (endpoint.kind === 'client_credentials') {
+    return shifted(
+      new ClientCredentialsTokenProvider({
+        serviceName: 'fleet',
+        tokenEndpoint: endpoint.tokenEndpoint,
+        clientId: endpoint.clientId,
+        clientSecret: endpoint.clientSecret,
+      }),
+    );
+  }
+  return shifted(
+    new PasswordGrantTokenProvider({
+      serviceName: 'fleet',
+      tokenEndpoint: endpoint.tokenEndpoint,
+      clientId: endpoint.clientId,
+      clientSecret: endpoint.clientSecret,
+      username: endpoint.username,
+      password: endpoint.password,
+      scope: 'offline_access',
+    }),
+  );
+}
+const provider = providerFor(endpoint);
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
 // Outages are part of the tests; the storage reports them through the manager.
 redis.on('error', () => {});
 const storage = new RedisTokenStorage(redis);
-const manager = new TokenManager(loopbackProvider(tokenUrl, clock), {
+const manager = new TokenManager(provider, {
   storage,
   clock,
   skewMs: 0,
