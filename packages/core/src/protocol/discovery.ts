@@ -56,7 +56,8 @@ async function fetchMetadata(
   const problems: string[] = [];
   for (const url of metadataUrls(issuer)) {
     const timeout = timeoutSignal(options.timeoutMs ?? 10_000);
-    const signal = options.signal ? anySignal([options.signal, timeout.signal]) : timeout.signal;
+    const combined = options.signal ? anySignal([options.signal, timeout.signal]) : undefined;
+    const signal = combined?.signal ?? timeout.signal;
     try {
       const response = await doFetch(url, { headers: { accept: 'application/json' }, signal });
       const body = await response.text();
@@ -90,6 +91,7 @@ async function fetchMetadata(
       );
     } finally {
       timeout.clear();
+      combined?.dispose();
     }
   }
   throw new TokenEndpointError(

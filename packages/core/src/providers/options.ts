@@ -112,7 +112,10 @@ export function resolveClientAuth(
       `unknown client authentication method "${String(auth)}"; use one of ${METHODS.join(', ')}`,
     );
   }
-  if (options.clientId === undefined && clientOptional && auth === undefined) return undefined;
+  const hasCredential = options.clientSecret !== undefined || options.privateKey !== undefined;
+  if (options.clientId === undefined && clientOptional && auth === undefined && !hasCredential) {
+    return undefined;
+  }
   const clientId = requireString(options.clientId, 'clientId');
   const method: ClientAuthMethod =
     auth ??

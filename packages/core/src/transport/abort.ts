@@ -1,24 +1,33 @@
 /**
  * `AbortSignal.any` where the runtime has it (Node 20.3+, browsers, Deno,
- * Bun), and an equivalent for older runtimes.
+ * Bun), and an equivalent for older runtimes. Call `dispose` when done: the
+ * fallback must detach its listeners from long-lived signals (the manager's),
+ * or every request would leave one behind.
  */
-export function anySignal(signals: readonly AbortSignal[]): AbortSignal {
+export function anySignal(signals: readonly AbortSignal[]): {
+  signal: AbortSignal;
+  dispose: () => void;
+} {
   const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
-  if (typeof any === 'function') return any.call(AbortSignal, [...signals]);
+  if (typeof any === 'function')
+    return { signal: any.call(AbortSignal, [...signals]), dispose: () => {} };
   const controller = new AbortController();
-  const onAbort = (event: Event): void => {
-    const source = event.target as AbortSignal;
+  const dispose = (): void => {
     for (const signal of signals) signal.removeEventListener('abort', onAbort);
-    controller.abort(source.reason);
+  };
+  const onAbort = (event: Event): void => {
+    dispose();
+    controller.abort((event.target as AbortSignal).reason);
   };
   for (const signal of signals) {
     if (signal.aborted) {
+      dispose();
       controller.abort(signal.reason);
       break;
     }
     signal.addEventListener('abort', onAbort);
   }
-  return controller.signal;
+  return { signal: controller.signal, dispose };
 }
 
 /** Why a {@link timeoutSignal} aborted: distinguishes our timeout from the caller's abort. */

@@ -72,7 +72,8 @@ async function attemptOnce(
   timeoutMs: number,
 ): Promise<FormResponse | Failure> {
   const timeout = timeoutSignal(timeoutMs);
-  const signal = request.signal ? anySignal([request.signal, timeout.signal]) : timeout.signal;
+  const combined = request.signal ? anySignal([request.signal, timeout.signal]) : undefined;
+  const signal = combined?.signal ?? timeout.signal;
   try {
     const response = await doFetch(request.url, {
       method: 'POST',
@@ -125,6 +126,7 @@ async function attemptOnce(
     };
   } finally {
     timeout.clear();
+    combined?.dispose();
   }
 }
 
