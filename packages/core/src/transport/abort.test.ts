@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { anySignal, sleep } from './abort.js';
 
 describe('anySignal', () => {
-  it('aborts with the source's reason, natively and in the fallback', () => {
+  it('aborts with the reason of the source, natively and in the fallback', () => {
     const native = AbortSignal.any;
     for (const useFallback of [false, true]) {
       if (useFallback) (AbortSignal as { any?: unknown }).any = undefined;
