@@ -141,15 +141,17 @@ export function withForge<T extends KyLike<T>>(
   }
   const retry = ky.retry.bind(ky);
   const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
-  // Keyed by the per-request `context` object: the one thing ky keeps for a
-  // request from its first send through every retry.
+  // Keyed by the options object ky hands every hook of one request, and by the
+  // request's `context` (ky 2 copies it per request) for when a hook replaced
+  // the request and with it the options snapshot.
   const sent = new WeakMap<object, Sent>();
+  const find = (options: HookState['options']): Sent | undefined =>
+    sent.get(options) ?? (options.context === undefined ? undefined : sent.get(options.context));
 
   const beforeRequest = async (...args: unknown[]): Promise<Request | undefined> => {
     const { request, options } = hookState(args);
-    const context = options.context;
     // ky 1 runs beforeRequest again on every retry; beforeRetry has already re-authorized it.
-    if (context !== undefined && sent.has(context)) return undefined;
+    if (sent.has(options)) return undefined;
     const headers = lowerCaseHeaders(request.headers);
     const described: AuthorizationRequest = {
       method: request.method,
@@ -159,7 +161,9 @@ export function withForge<T extends KyLike<T>>(
       attempt: 0,
     };
     const authorization = await authorizeRequest(authorizer, described, PKG);
-    if (context !== undefined) sent.set(context, { request: described, authorization, attempt: 0 });
+    const entry: Sent = { request: described, authorization, attempt: 0 };
+    sent.set(options, entry);
+    if (options.context !== undefined) sent.set(options.context, entry);
     if (authorization === undefined) return undefined;
     apply(request, authorization);
     if (authorization.url === undefined && authorization.body === undefined) return undefined;
@@ -176,27 +180,28 @@ export function withForge<T extends KyLike<T>>(
 
   const afterResponse = async (...args: unknown[]): Promise<unknown> => {
     const { options, response, retryCount } = hookState(args);
-    if (response?.status !== 401 || options.context === undefined) return undefined;
-    const entry = sent.get(options.context);
+    if (response?.status !== 401) return undefined;
+    const entry = find(options);
     if (entry?.authorization === undefined) return undefined;
-    // ky refuses a forced retry past its own limit; then the 401 goes to the caller.
-    if ((options.retry?.limit ?? 0) <= retryCount) return undefined;
+    // ky refuses a forced retry past its own limit: then the authorizer still
+    // drops the rejected token, but the 401 goes to the caller.
+    const kyAllows = (options.retry?.limit ?? 0) > retryCount;
     const again = await retryAfterUnauthorized(
       authorizer,
-      { ...entry.request, attempt: entry.attempt },
+      { ...entry.request, attempt: kyAllows ? entry.attempt : Number.MAX_SAFE_INTEGER },
       { status: 401, headers: lowerCaseHeaders(response.headers) },
       entry.authorization,
       true, // ky clones every request before sending it, so the body can always be replayed.
       PKG,
     );
-    if (!again) return undefined;
+    if (!again || !kyAllows) return undefined;
     entry.attempt += 1;
     return retry({ delay: 0, code: 'FORGE_UNAUTHORIZED' });
   };
 
   const beforeRetry = async (state: HookState): Promise<void> => {
     const { request, options } = state;
-    const entry = options.context === undefined ? undefined : sent.get(options.context);
+    const entry = find(options);
     if (entry === undefined) return;
     if (entry.authorization !== undefined) {
       for (const name in entry.authorization.headers) {

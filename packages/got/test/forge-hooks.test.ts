@@ -1,0 +1,99 @@
+import {
+  ClientCredentialsTokenProvider,
+  ConfigurationError,
+  ExponentialAuthRetryStrategy,
+  TokenManager,
+} from '@forge/core';
+import {
+  type AuthServer,
+  type ResourceServer,
+  startAuthServer,
+  startResourceServer,
+} from '@forge/testkit';
+import got, { type Got } from 'got';
+import got14 from 'got14';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { forgeHooks } from '../src/index.js';
+
+let auth: AuthServer;
+let api: ResourceServer;
+const managers: TokenManager[] = [];
+
+beforeAll(async () => {
+  auth = await startAuthServer();
+  api = await startResourceServer({
+    auth,
+    routes: {
+      '/always-401': () => ({
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+      }),
+    },
+  });
+});
+afterAll(async () => {
+  await api?.close();
+  await auth?.close();
+});
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((manager) => manager.close()));
+});
+
+function manager(): TokenManager {
+  const { clientId, clientSecret } = auth.clients.post;
+  const created = new TokenManager(
+    new ClientCredentialsTokenProvider({
+      clientId,
+      clientSecret,
+      clientAuth: 'client_secret_post',
+      tokenEndpoint: auth.tokenEndpoint,
+    }),
+  );
+  managers.push(created);
+  return created;
+}
+
+describe.each([
+  ['got 16', got],
+  ['got 14', got14 as unknown as Got],
+])('forgeHooks (%s specifics)', (_, got) => {
+  it('needs an origin, since hooks cannot see prefixUrl', () => {
+    const error = (() => {
+      try {
+        forgeHooks(manager());
+      } catch (caught) {
+        return caught as ConfigurationError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error?.option).toBe('origins');
+    expect(error?.message).toMatch(/^\[forge\] \[got\]/);
+  });
+
+  it('retries up to the exponential strategy’s maxRetries, then returns the 401', async () => {
+    const retry = new ExponentialAuthRetryStrategy({
+      maxRetries: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 5,
+    });
+    const client = got.extend({
+      prefixUrl: api.url,
+      hooks: forgeHooks(manager(), { baseURL: api.url, retry }),
+    });
+    api.resetCounters();
+    const response = await client('always-401', { throwHttpErrors: false });
+    expect(response.statusCode).toBe(401);
+    expect(api.requests({ path: '/always-401' })).toBe(4);
+  });
+
+  it('composes with the caller’s own hooks', async () => {
+    const seen: string[] = [];
+    const client = got.extend(
+      { prefixUrl: api.url, hooks: forgeHooks(manager(), { baseURL: api.url }) },
+      { hooks: { beforeRequest: [(options) => void seen.push(String(options.url))] } },
+    );
+    const body = await client('orders').json();
+    expect(body).toMatchObject({ ok: true });
+    expect(seen).toEqual([`${api.url}/orders`]);
+  });
+});
