@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, {
-  type ClientMetadata,
-  type Configuration,
-  errors,
-  type KoaContextWithOIDC,
-} from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { TestkitError } from '../shared/errors.js';
 import { listenOnLoopback } from '../shared/listen.js';
 import {
@@ -31,6 +26,7 @@ import { createInteractionHandler } from './interactions.js';
 import { internals } from './internal.js';
 import { serverKeys } from './keys.js';
 import { MemoryStore } from './memory-adapter.js';
+import { loadOidcProvider, quietly } from './oidc.js';
 import {
   type AuthServerOptions,
   type ResolvedAuthServerOptions,
@@ -132,28 +128,6 @@ export interface AuthServer {
   close(): Promise<void>;
 }
 
-const SILENCED = /^oidc-provider (WARNING|NOTICE): /;
-
-/**
- * oidc-provider prints development notices to the console once per process;
- * they are noise in a test run. Only its own prefixed messages are dropped.
- */
-function withQuietProvider<T>(build: () => T): T {
-  const { warn, info } = console;
-  console.warn = (...args: unknown[]) => {
-    if (!(typeof args[0] === 'string' && SILENCED.test(args[0]))) warn.apply(console, args);
-  };
-  console.info = (...args: unknown[]) => {
-    if (!(typeof args[0] === 'string' && SILENCED.test(args[0]))) info.apply(console, args);
-  };
-  try {
-    return build();
-  } finally {
-    console.warn = warn;
-    console.info = info;
-  }
-}
-
 /**
  * Starts a real OAuth 2 authorization server (oidc-provider) on 127.0.0.1 on a
  * free port: client credentials, authorization code with PKCE, refresh tokens
@@ -174,7 +148,10 @@ function withQuietProvider<T>(build: () => T): T {
  */
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   const resolved = resolveAuthServerOptions(options);
-  const [keys, loopback] = await Promise.all([serverKeys(), listenOnLoopback()]);
+  // Both cached per process: only the first start pays for them.
+  const [keys, oidc] = await Promise.all([serverKeys(), loadOidcProvider()]);
+  const { errors } = oidc;
+  const loopback = await listenOnLoopback();
   const issuer = loopback.origin;
   const redirectUri = `${issuer}/callback`;
   const scope = resolved.scopes.join(' ');
@@ -247,14 +224,20 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       Session: 24 * 3600,
     },
   };
-  const provider = withQuietProvider(() => new Provider(issuer, configuration));
+  let provider: Provider;
+  try {
+    provider = await quietly(() => new oidc.Provider(issuer, configuration));
+  } catch (cause) {
+    await loopback.close();
+    throw new TestkitError('oidc-provider refused the configuration', undefined, { cause });
+  }
 
   const tokenEndpoint = `${issuer}/token`;
   const audiences = () => [issuer, tokenEndpoint];
   const trustedIssuer = createTrustedIssuer(keys.trustedIssuer, issuer);
-  registerPasswordGrant(provider, resolved.users);
-  registerJwtBearerGrant(provider, keys.trustedIssuer, trustedIssuer.issuer, audiences);
-  registerTokenExchangeGrant(provider, keys.trustedIssuer, trustedIssuer.issuer, audiences);
+  registerPasswordGrant(provider, errors, resolved.users);
+  registerJwtBearerGrant(provider, errors, keys.trustedIssuer, trustedIssuer.issuer, audiences);
+  registerTokenExchangeGrant(provider, errors, keys.trustedIssuer, trustedIssuer.issuer, audiences);
 
   let sequence = 0;
   const issued = new Map<string, number>();

@@ -1,7 +1,12 @@
-import { errors, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
+import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
+import type { OidcErrors } from '../oidc.js';
 
 /** Scopes a custom grant may grant: what was asked for, limited to the client's registered `scope`. */
-export function grantableScope(ctx: KoaContextWithOIDC, requested: unknown): string | undefined {
+export function grantableScope(
+  errors: OidcErrors,
+  ctx: KoaContextWithOIDC,
+  requested: unknown,
+): string | undefined {
   if (requested === undefined || requested === '') return undefined;
   if (typeof requested !== 'string') throw new errors.InvalidRequest('scope must be a string');
   const client = ctx.oidc.client;
@@ -39,6 +44,7 @@ export interface IssuedTokens {
  */
 export async function issueTokens(
   provider: Provider,
+  errors: OidcErrors,
   ctx: KoaContextWithOIDC,
   options: IssueOptions,
 ): Promise<IssuedTokens> {

@@ -1,5 +1,6 @@
-import { errors, type Provider } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
 import type { TestKeyPair } from '../keys.js';
+import type { OidcErrors } from '../oidc.js';
 import { grantableScope, issueTokens } from './issue.js';
 import { verifyTrustedJwt } from './trusted-jwt.js';
 
@@ -12,6 +13,7 @@ export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
  */
 export function registerJwtBearerGrant(
   provider: Provider,
+  errors: OidcErrors,
   key: TestKeyPair,
   trustedIssuer: string,
   audiences: () => readonly string[],
@@ -31,8 +33,8 @@ export function registerJwtBearerGrant(
           `assertion is invalid (${cause instanceof Error ? cause.message : 'unverifiable'})`,
         );
       }
-      const granted = grantableScope(ctx, scope);
-      const tokens = await issueTokens(provider, ctx, {
+      const granted = grantableScope(errors, ctx, scope);
+      const tokens = await issueTokens(provider, errors, ctx, {
         accountId: subject,
         scope: granted,
         gty: JWT_BEARER_GRANT,

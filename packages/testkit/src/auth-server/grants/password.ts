@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { errors, type Provider } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
+import type { OidcErrors } from '../oidc.js';
 import type { TestUser } from '../options.js';
 import { grantableScope, issueTokens } from './issue.js';
 
@@ -26,7 +27,11 @@ export function checkUser(
  * out on purpose; the testkit adds it so `PasswordGrantTokenProvider` can be
  * tested end to end.
  */
-export function registerPasswordGrant(provider: Provider, users: readonly TestUser[]): void {
+export function registerPasswordGrant(
+  provider: Provider,
+  errors: OidcErrors,
+  users: readonly TestUser[],
+): void {
   provider.registerGrantType(
     PASSWORD_GRANT,
     async (ctx) => {
@@ -39,8 +44,8 @@ export function registerPasswordGrant(provider: Provider, users: readonly TestUs
       }
       const user = checkUser(users, username, password);
       if (!user) throw new errors.InvalidGrant('invalid username or password');
-      const granted = grantableScope(ctx, scope);
-      const tokens = await issueTokens(provider, ctx, {
+      const granted = grantableScope(errors, ctx, scope);
+      const tokens = await issueTokens(provider, errors, ctx, {
         accountId: user.username,
         scope: granted,
         gty: PASSWORD_GRANT,

@@ -1,5 +1,6 @@
-import { errors, type Provider } from 'oidc-provider';
+import type { Provider } from 'oidc-provider';
 import type { TestKeyPair } from '../keys.js';
+import type { OidcErrors } from '../oidc.js';
 import { grantableScope, issueTokens } from './issue.js';
 import { verifyTrustedJwt } from './trusted-jwt.js';
 
@@ -28,6 +29,7 @@ export const TokenType = {
  */
 export function registerTokenExchangeGrant(
   provider: Provider,
+  errors: OidcErrors,
   key: TestKeyPair,
   trustedIssuer: string,
   audiences: () => readonly string[],
@@ -71,8 +73,8 @@ export function registerTokenExchangeGrant(
       const audience = [params.audience, params.resource].find(
         (value): value is string => typeof value === 'string' && value !== '',
       );
-      const granted = grantableScope(ctx, params.scope);
-      const tokens = await issueTokens(provider, ctx, {
+      const granted = grantableScope(errors, ctx, params.scope);
+      const tokens = await issueTokens(provider, errors, ctx, {
         accountId: subject,
         scope: granted,
         gty: TOKEN_EXCHANGE_GRANT,
