@@ -4,7 +4,6 @@ export {
   type OAuth1AuthorizerOptions,
   oauth1Authorizer,
 } from './authorizer/authorizer.js';
-export { type Parameter, parseForm } from './encoding/form.js';
 export { percentEncode } from './encoding/percent.js';
 export {
   type AccessTokenOptions,

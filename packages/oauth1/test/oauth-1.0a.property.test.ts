@@ -17,7 +17,8 @@ import type { SignatureMethod } from '../src/signing/methods.js';
  *   and form parameters are handed to it already decoded through `data`, from
  *   the generator's own list, while our side parses the URL and body text;
  * - with `includeBodyHash` it must read the query from the URL, so those runs
- *   use alphanumeric query parameters;
+ *   use alphanumeric, non-empty query parameters (its parser also loses a
+ *   repeated name whose first value is empty);
  * - it merges parameters into a plain object, so no parameter is named
  *   `__proto__` or starts with `oauth_`.
  */
@@ -43,7 +44,8 @@ const name = fc
   .filter((s) => s !== '__proto__' && !s.startsWith('oauth_'));
 const pair = fc.tuple(name, fc.oneof(fc.constant(''), text));
 const alnum = fc.string({ unit: fc.constantFrom(...'abcXYZ019'), minLength: 1, maxLength: 6 });
-const alnumPair = fc.tuple(alnum, fc.oneof(fc.constant(''), alnum));
+// Non-empty values: oauth-1.0a's URL parser drops a repeated name whose first value is empty.
+const alnumPair = fc.tuple(alnum, alnum);
 const segment = fc.string({ unit: fc.oneof(special, fc.constantFrom(...'az09')), maxLength: 6 });
 
 /** Form-encodes pairs the way different clients do: `%20` or `+`, `name=` or bare `name`. */

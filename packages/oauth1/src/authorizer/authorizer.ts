@@ -14,7 +14,20 @@ import {
   type OAuth1TokenCredentials,
 } from '../signing/signer.js';
 
-/** Options of {@link oauth1Authorizer}: the consumer, the token, and how to sign. */
+/**
+ * Options of {@link oauth1Authorizer}: the consumer, the token, and how to sign.
+ *
+ * @example
+ * ```ts
+ * const options: OAuth1AuthorizerOptions = {
+ *   consumerKey: 'key',
+ *   consumerSecret: 'secret',
+ *   token: 'token',
+ *   tokenSecret: 'token-secret',
+ *   policy: { origins: ['https://api.example.com'] },
+ * };
+ * ```
+ */
 export interface OAuth1AuthorizerOptions extends OAuth1SignerOptions {
   /** `oauth_token` of the token credentials (from the three-legged flow, or issued by the provider). Omit for two-legged (consumer-only) signing. */
   readonly token?: string | undefined;
@@ -33,7 +46,15 @@ export interface OAuth1AuthorizerOptions extends OAuth1SignerOptions {
   readonly policy?: RequestPolicy | RequestPolicyOptions | undefined;
 }
 
-/** An `Authorizer` that signs every request with OAuth 1.0a. */
+/**
+ * An `Authorizer` that signs every request with OAuth 1.0a.
+ *
+ * @example
+ * ```ts
+ * const authorizer: OAuth1Authorizer = oauth1Authorizer(options);
+ * await authorizer.ready(); // optional: import an RSA key now
+ * ```
+ */
 export interface OAuth1Authorizer extends Authorizer {
   /** The signer in use (shows no secret when inspected). */
   readonly signer: OAuth1Signer;

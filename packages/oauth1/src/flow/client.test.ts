@@ -20,6 +20,7 @@ describe('OAuth1Client', () => {
     [{ accessTokenUrl: 'ftp://x.example/' }, 'accessTokenUrl'],
     [{ timeoutMs: 0 }, 'timeoutMs'],
     [{ method: 'PUT' }, 'method'],
+    [{ method: 'GET', transmission: 'body' }, 'transmission'],
     [{ serviceName: '' }, 'serviceName'],
     [{ signatureMethod: 'RSA-SHA1' }, 'privateKey'],
   ])('configuration error %#: %s', (override, option) => {

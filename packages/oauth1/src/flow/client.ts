@@ -17,7 +17,20 @@ import {
 import { endpointError, parseCredentialsBody } from './response.js';
 import { OAuth1Token } from './token.js';
 
-/** Options of {@link OAuth1Client}: the consumer, the provider's three endpoints, and transport. */
+/**
+ * Options of {@link OAuth1Client}: the consumer, the provider's three endpoints, and transport.
+ *
+ * @example
+ * ```ts
+ * const options: OAuth1ClientOptions = {
+ *   consumerKey: 'key',
+ *   consumerSecret: 'secret',
+ *   requestTokenUrl: 'https://provider.example/oauth/request_token',
+ *   authorizationUrl: 'https://provider.example/oauth/authorize',
+ *   accessTokenUrl: 'https://provider.example/oauth/access_token',
+ * };
+ * ```
+ */
 export interface OAuth1ClientOptions extends OAuth1SignerOptions {
   /** Names the provider in errors; default `'oauth1'`. */
   readonly serviceName?: string | undefined;
@@ -35,7 +48,14 @@ export interface OAuth1ClientOptions extends OAuth1SignerOptions {
   readonly fetch?: typeof fetch | undefined;
 }
 
-/** Options of {@link OAuth1Client.requestToken}. */
+/**
+ * Options of {@link OAuth1Client.requestToken}.
+ *
+ * @example
+ * ```ts
+ * await client.requestToken({ callback: 'https://app.example/callback', parameters: { scope: 'read' } });
+ * ```
+ */
 export interface RequestTokenOptions {
   /** `oauth_callback`: where the provider sends the user back, or `'oob'` (out of band, the user types the verifier). */
   readonly callback: string;
@@ -43,7 +63,14 @@ export interface RequestTokenOptions {
   readonly parameters?: Readonly<Record<string, string>> | undefined;
 }
 
-/** Options of {@link OAuth1Client.accessToken}. */
+/**
+ * Options of {@link OAuth1Client.accessToken}.
+ *
+ * @example
+ * ```ts
+ * await client.accessToken({ requestToken: OAuth1Token.fromJSON(session.requestToken), verifier });
+ * ```
+ */
 export interface AccessTokenOptions {
   /** The temporary credentials {@link OAuth1Client.requestToken} returned (keep them in the user's session). */
   readonly requestToken: OAuth1TokenCredentials;
@@ -51,7 +78,14 @@ export interface AccessTokenOptions {
   readonly verifier: string;
 }
 
-/** `oauth_token` and `oauth_verifier` from the callback URL (§2.2). */
+/**
+ * `oauth_token` and `oauth_verifier` from the callback URL (§2.2).
+ *
+ * @example
+ * ```ts
+ * const { token, verifier }: CallbackParameters = client.callbackParameters(callbackUrl);
+ * ```
+ */
 export interface CallbackParameters {
   readonly token: string;
   readonly verifier: string;
@@ -116,8 +150,8 @@ export class OAuth1Client {
   /** @throws ConfigurationError naming the option. */
   constructor(options: OAuth1ClientOptions) {
     if (options === null || typeof options !== 'object') fail('options', 'must be an object');
-    // The credential requests always travel in the header or the body, never the query
-    // (a query would leak the secrets-bearing signature into logs).
+    // Credential requests travel in the header or the body, never the query: URLs
+    // end up in server and proxy logs, and PLAINTEXT would put the secrets there.
     this.#signer = new OAuth1Signer({
       ...options,
       transmission: options.transmission === 'body' ? 'body' : 'header',
@@ -132,8 +166,12 @@ export class OAuth1Client {
     this.#authorizationUrl = absoluteUrl('authorizationUrl', options.authorizationUrl);
     this.#accessTokenUrl = absoluteUrl('accessTokenUrl', options.accessTokenUrl);
     this.#method = options.method ?? 'POST';
-    if (this.#method !== 'POST' && this.#method !== 'GET')
+    if (this.#method !== 'POST' && this.#method !== 'GET') {
       fail('method', "must be 'POST' or 'GET'");
+    }
+    if (this.#method === 'GET' && this.#signer.transmission === 'body') {
+      fail('transmission', "'body' needs method 'POST'; use the default 'header' with GET");
+    }
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
       fail('timeoutMs', 'must be a positive number of milliseconds');

@@ -2,7 +2,14 @@ import type { OAuth1TokenCredentials } from '../signing/signer.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
-/** Plain-JSON form of an {@link OAuth1Token}, secret included: for session or database storage. */
+/**
+ * Plain-JSON form of an {@link OAuth1Token}, secret included: for session or database storage.
+ *
+ * @example
+ * ```ts
+ * const json: OAuth1TokenJSON = accessToken.toJSON();
+ * ```
+ */
 export interface OAuth1TokenJSON {
   readonly token: string;
   readonly tokenSecret: string;

@@ -20,7 +20,14 @@ export const SIGNATURE_METHODS = [
   'PLAINTEXT',
 ] as const;
 
-/** One of {@link SIGNATURE_METHODS}. */
+/**
+ * One of {@link SIGNATURE_METHODS}.
+ *
+ * @example
+ * ```ts
+ * const method: SignatureMethod = 'RSA-SHA256';
+ * ```
+ */
 export type SignatureMethod = (typeof SIGNATURE_METHODS)[number];
 
 /** The digest a signature method uses, also used for `oauth_body_hash`. */

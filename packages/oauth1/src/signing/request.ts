@@ -1,6 +1,18 @@
 import { type Parameter, parseForm } from '../encoding/form.js';
 
-/** A request to sign: what an adapter hands to an `Authorizer`. */
+/**
+ * A request to sign: what an adapter hands to an `Authorizer`.
+ *
+ * @example
+ * ```ts
+ * const request: SignableRequest = {
+ *   method: 'POST',
+ *   url: 'https://api.example.com/statuses?include_entities=true',
+ *   headers: { 'content-type': 'application/x-www-form-urlencoded' },
+ *   body: new URLSearchParams({ status: 'Hello' }),
+ * };
+ * ```
+ */
 export interface SignableRequest {
   /** HTTP method, any case. */
   readonly method: string;

@@ -18,7 +18,19 @@ import {
   withoutProtocolParameters,
 } from './transmission.js';
 
-/** The consumer (client) credentials and how to sign with them. */
+/**
+ * The consumer (client) credentials and how to sign with them.
+ *
+ * @example
+ * ```ts
+ * const options: OAuth1SignerOptions = {
+ *   consumerKey: 'key',
+ *   consumerSecret: 'secret',
+ *   signatureMethod: 'HMAC-SHA256',
+ *   transmission: 'header',
+ * };
+ * ```
+ */
 export interface OAuth1SignerOptions {
   /** `oauth_consumer_key`: the client identifier the provider issued. */
   readonly consumerKey: string;
@@ -50,7 +62,15 @@ export interface OAuth1SignerOptions {
   readonly timestamp?: (() => number | string) | undefined;
 }
 
-/** The token credentials (or temporary credentials) a request is signed with. */
+/**
+ * The token credentials (or temporary credentials) a request is signed with.
+ * An {@link OAuth1Token} from the three-legged flow is one.
+ *
+ * @example
+ * ```ts
+ * const token: OAuth1TokenCredentials = { token: 'nnch734d00sl2jdk', tokenSecret: 'pfkkdhi9sl3r4s00' };
+ * ```
+ */
 export interface OAuth1TokenCredentials {
   /** `oauth_token`. */
   readonly token: string;
@@ -58,14 +78,29 @@ export interface OAuth1TokenCredentials {
   readonly tokenSecret: string;
 }
 
-/** Per-request additions: the token and extra protocol parameters. */
+/**
+ * Per-request additions: the token and extra protocol parameters.
+ *
+ * @example
+ * ```ts
+ * await signer.sign(request, { token, oauthParameters: { oauth_verifier: verifier } });
+ * ```
+ */
 export interface SignOptions {
   readonly token?: OAuth1TokenCredentials | undefined;
   /** Extra `oauth_*` parameters to sign and send, e.g. `oauth_callback` or `oauth_verifier`. */
   readonly oauthParameters?: Readonly<Record<string, string>> | undefined;
 }
 
-/** A signed request: what to change on the request before sending it. */
+/**
+ * A signed request: what to change on the request before sending it.
+ *
+ * @example
+ * ```ts
+ * const signed: SignedRequest = await signer.sign({ method: 'GET', url });
+ * await fetch(signed.url, { headers: signed.headers, body: signed.body });
+ * ```
+ */
 export interface SignedRequest {
   /** Headers to set (`authorization`, or `content-type` when a form body was created). */
   readonly headers: Readonly<Record<string, string>>;

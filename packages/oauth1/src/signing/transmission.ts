@@ -6,6 +6,11 @@ import { percentEncode } from '../encoding/percent.js';
  * Where the protocol parameters travel (RFC 5849 §3.5): the `Authorization`
  * header (the default and the one every server supports), the form body, or
  * the query string.
+ *
+ * @example
+ * ```ts
+ * oauth1Authorizer({ consumerKey, consumerSecret, transmission: 'query' });
+ * ```
  */
 export type Transmission = 'header' | 'body' | 'query';
 
