@@ -58,6 +58,9 @@ describe('shared options validation', () => {
     expect(configError(cc({ timeoutMs: -1 })).option).toBe('timeoutMs');
     expect(configError(cc({ extraParams: { a: 1 } })).option).toBe('extraParams.a');
     expect(configError(cc({ serviceName: '' })).option).toBe('serviceName');
+    const unset = configError(cc({ clientSecret: undefined }));
+    expect(unset.option).toBe('clientSecret');
+    expect(unset.message).toContain('environment variable');
   });
 
   it('allows http URLs (local servers) and defaults the auth method from the options', () => {

@@ -96,6 +96,15 @@ export function resolveClientAuth(
   options: OAuthClientOptions,
   clientOptional = false,
 ): ClientAuth | undefined {
+  for (const option of ['clientSecret', 'privateKey'] as const) {
+    // `clientSecret: process.env.X` with X unset must not quietly become a public client.
+    if (option in options && options[option] === undefined) {
+      throw new ConfigurationError(
+        option,
+        'is present but undefined (an unset environment variable?); set it, or leave the option out',
+      );
+    }
+  }
   const auth = options.clientAuth;
   if (typeof auth === 'object' && auth !== null) {
     if (typeof auth.apply !== 'function' || typeof auth.clientId !== 'string') {
