@@ -139,12 +139,15 @@ export function forgeHooks(
     // next beforeRequest authorizes afresh instead of taking them for the caller's.
     const ours: Record<string, undefined> = {};
     for (const name in entry.authorization.headers) ours[name] = undefined;
-    return retryWithMergedOptions({
-      headers: ours,
-      context: { [ATTEMPT]: entry.request.attempt + 1 },
+    const next = { headers: ours, context: { [ATTEMPT]: entry.request.attempt + 1 } };
+    try {
       // Keep this hook for the retry: the retry strategy, not got, bounds the attempts.
-      preserveHooks: true,
-    });
+      return await retryWithMergedOptions({ ...next, preserveHooks: true });
+    } catch (error) {
+      // got 14 releases before `preserveHooks` reject it; they get one retry after a 401.
+      if (!(error instanceof Error && error.message.includes('preserveHooks'))) throw error;
+      return retryWithMergedOptions(next);
+    }
   };
 
   const beforeRedirect: BeforeRedirectHook = (options, response) => {

@@ -133,7 +133,7 @@ export function withForge<T extends KyLike<T>>(
   ) {
     throw new ConfigurationError(
       'ky',
-      'must be a ky instance (ky, ky.create() or ky.extend()) from ky 1.x or 2.x',
+      'must be a ky instance (ky, ky.create() or ky.extend()) from ky 1.14 or later, which has ky.retry()',
       {
         package: PKG,
       },
