@@ -168,6 +168,12 @@ describe('close', () => {
     await expect(fetch(`${api.url}/health`)).rejects.toThrow(TypeError);
   });
 
+  it('a closed server can no longer back a resource server', async () => {
+    const auth = await startAuthServer();
+    await auth.close();
+    await expect(startResourceServer({ auth })).rejects.toThrow(/not closed/);
+  });
+
   it('is idempotent', async () => {
     const auth = await startAuthServer();
     const api = await startResourceServer({ auth });

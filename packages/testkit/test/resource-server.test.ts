@@ -115,6 +115,29 @@ describe('protected routes', () => {
     expect((await callApi(`${api.url}/a`, token)).status).toBe(401);
   });
 
+  it('auth.revokeToken(): a revoked refresh token takes its access tokens with it', async () => {
+    const user = await tokenRequest(
+      auth,
+      { grant_type: 'password', username: 'alice', password: 'alice-password' },
+      auth.clients.basic,
+    );
+    const at = accessToken(user);
+    expect((await callApi(`${api.url}/a`, at)).status).toBe(200);
+    expect(await auth.revokeToken(String(user.body.refresh_token))).toBe(true);
+    expect((await callApi(`${api.url}/a`, at)).status).toBe(401);
+    const refresh = await tokenRequest(
+      auth,
+      { grant_type: 'refresh_token', refresh_token: String(user.body.refresh_token) },
+      auth.clients.basic,
+    );
+    expect(refresh.body.error).toBe('invalid_grant');
+    const cc = await clientToken();
+    expect(await auth.revokeToken(cc)).toBe(true);
+    expect((await callApi(`${api.url}/a`, cc)).status).toBe(401);
+    expect(await auth.revokeToken('unknown')).toBe(false);
+    await expect(auth.revokeToken('')).rejects.toThrow(/revokeToken/);
+  });
+
   it('refuse an expired token', async () => {
     const token = await clientToken();
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -209,6 +232,30 @@ describe('options', () => {
       expect(await tea.text()).toBe('short and stout');
     } finally {
       await custom.close();
+    }
+  });
+
+  it('audience: token exchange with resource or audience sets the audience', async () => {
+    const audience = 'https://downstream.forge.test';
+    const strict = await startResourceServer({ auth, audience });
+    try {
+      for (const param of ['audience', 'resource']) {
+        const res = await tokenRequest(
+          auth,
+          {
+            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            subject_token: await auth.tokenExchange.createSubjectToken({ subject: 'u1' }),
+            subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+            [param]: audience,
+          },
+          auth.clients.basic,
+        );
+        const call = await callApi(`${strict.url}/x`, accessToken(res));
+        expect(call.status).toBe(200);
+        expect(call.body).toMatchObject({ aud: audience, sub: 'u1' });
+      }
+    } finally {
+      await strict.close();
     }
   });
 

@@ -18,7 +18,7 @@ function jsonError(error: string): string {
 export async function applyFault(
   ctx: KoaContextWithOIDC,
   fault: FaultOptions,
-  hanging: Set<() => void>,
+  pending: Set<() => void>,
   record: (entry: TokenRequestRecord) => void,
 ): Promise<void> {
   let form: Record<string, unknown> = {};
@@ -42,11 +42,11 @@ export async function applyFault(
     } else {
       await new Promise<void>((resolve) => {
         const release = () => {
-          hanging.delete(release);
+          pending.delete(release);
           ctx.req.socket.destroy();
           resolve();
         };
-        hanging.add(release);
+        pending.add(release);
         ctx.req.socket.once('close', release);
       });
     }

@@ -122,6 +122,12 @@ export interface AuthServer {
   tokenRequestLog(): readonly TokenRequestRecord[];
   /** Zeroes every counter. */
   resetCounters(): void;
+  /**
+   * Revokes an access or refresh token as the server's revocation endpoint would, without
+   * client authentication; revoking a refresh token also revokes the access tokens of its grant.
+   * Resolves `true` when the token was found.
+   */
+  revokeToken(token: string): Promise<boolean>;
   /** The underlying oidc-provider instance, for anything the testkit does not cover. */
   readonly provider: Provider;
   /** Stops listening and drops every connection, hung requests included. Idempotent. */
@@ -250,7 +256,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   const faults = createFaultSwitch();
   const log = new TokenRequestLog();
-  const hanging = new Set<() => void>();
+  const pending = new Set<() => void>();
 
   provider.use(async (ctx, next) => {
     if (ctx.path !== '/token' || ctx.method !== 'POST') {
@@ -259,9 +265,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     }
     const fault = faults.take();
     if (fault?.mode === 'delay') {
-      await delay(fault.delayMs ?? 0, hanging);
+      await delay(fault.delayMs ?? 0, pending);
     } else if (fault) {
-      await applyFault(ctx as KoaContextWithOIDC, fault, hanging, (record) => log.add(record));
+      await applyFault(ctx as KoaContextWithOIDC, fault, pending, (record) => log.add(record));
       return;
     }
     try {
@@ -360,15 +366,35 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     tokenRequestsByGrantType: () => log.byGrantType(),
     tokenRequestLog: () => log.all(),
     resetCounters: () => log.reset(),
+    async revokeToken(token) {
+      if (typeof token !== 'string' || token === '') {
+        throw new TestkitError('must be a non-empty string', 'revokeToken(token)');
+      }
+      const found =
+        (await provider.RefreshToken.find(token, { ignoreExpiration: true })) ??
+        (await provider.AccessToken.find(token, { ignoreExpiration: true })) ??
+        (await provider.ClientCredentials.find(token, { ignoreExpiration: true }));
+      if (!found) return false;
+      await found.destroy();
+      if (
+        found.kind === 'RefreshToken' &&
+        'grantId' in found &&
+        typeof found.grantId === 'string'
+      ) {
+        await provider.AccessToken.revokeByGrantId(found.grantId);
+      }
+      return true;
+    },
     close() {
       closed ??= (async () => {
         faults.clear();
-        for (const release of hanging) release();
-        hanging.clear();
+        for (const release of pending) release();
+        pending.clear();
         await loopback.close();
         store.clear();
         issued.clear();
       })();
+      internals.delete(server);
       return closed;
     },
   };

@@ -96,6 +96,7 @@ export function registerTokenExchangeGrant(
       'actor_token_type',
       'requested_token_type',
       'audience',
+      'resource',
       'scope',
     ],
   );
