@@ -1,0 +1,21 @@
+import { forgeHooks } from '@forge/got';
+import got from 'got';
+import { ordersManager } from './provider.js';
+import type { DemoAdapter } from './types.js';
+
+export const gotAdapter: DemoAdapter = {
+  name: 'got',
+  async start(servers) {
+    const manager = ordersManager(servers);
+    const client = got.extend({
+      prefixUrl: servers.api.url,
+      timeout: { request: 10_000 },
+      retry: { limit: 0 },
+      hooks: forgeHooks(manager, { baseURL: servers.api.url }),
+    });
+    return {
+      call: async (i) => (await client.get(`orders/${i}`)).statusCode,
+      close: () => manager.close(),
+    };
+  },
+};
