@@ -1,6 +1,14 @@
 import type { Cluster, Redis } from 'ioredis';
 
-/** The user's ioredis client: standalone or Sentinel (`Redis`), or `Cluster`. */
+/**
+ * Your ioredis client: `Redis` (standalone or Sentinel) or `Cluster`, ioredis
+ * 5 or 6. The storage never closes it.
+ *
+ * @example
+ * ```ts
+ * const redis: RedisClient = new Redis('redis://127.0.0.1:6379');
+ * ```
+ */
 export type RedisClient = Redis | Cluster;
 
 /** The event names this package listens to on its own subscriber connection. */

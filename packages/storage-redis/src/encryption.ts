@@ -1,7 +1,16 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { ConfigurationError } from '@forge/core';
 
-/** A 32-byte AES-256 key: raw bytes (`Buffer`, `Uint8Array`) or their base64 text. */
+/**
+ * A 32-byte AES-256 key: raw bytes (`Buffer`, `Uint8Array`) or their base64
+ * text (generate one with `openssl rand -base64 32`).
+ *
+ * @example
+ * ```ts
+ * const key: EncryptionKey = randomBytes(32);
+ * const fromEnv: EncryptionKey = process.env.TOKEN_KEY!; // base64
+ * ```
+ */
 export type EncryptionKey = Uint8Array | string;
 
 /** A parsed key with its short, non-secret id. @internal */

@@ -1,7 +1,15 @@
 import { ConfigurationError } from '@forge/core';
 import { type EncryptionKey, type Keyring, keyring } from './encryption.js';
 
-/** Encryption at rest: AES-256-GCM with your key(s). */
+/**
+ * Encryption at rest: AES-256-GCM with your key(s).
+ *
+ * @example
+ * ```ts
+ * const one: EncryptionOptions = { key: process.env.TOKEN_KEY! };
+ * const rotating: EncryptionOptions = { keys: [newKey, oldKey] }; // write with newKey, read with both
+ * ```
+ */
 export type EncryptionOptions =
   | {
       /** One 32-byte key. */
@@ -15,7 +23,19 @@ export type EncryptionOptions =
       readonly keys: readonly EncryptionKey[];
     };
 
-/** Options of {@link RedisTokenStorage}. */
+/**
+ * Options of `RedisTokenStorage`.
+ *
+ * @example
+ * ```ts
+ * const options: RedisTokenStorageOptions = {
+ *   prefix: 'billing:',
+ *   commandTimeoutMs: 300,
+ *   encryption: { key: process.env.TOKEN_KEY! },
+ * };
+ * new RedisTokenStorage(redis, options);
+ * ```
+ */
 export interface RedisTokenStorageOptions {
   /** Prepended to every Redis key and to the change channel. Default `forge:`. */
   readonly prefix?: string;
