@@ -10,8 +10,8 @@ export interface ExampleConfig {
   readonly ordersURL: string;
 }
 
-// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes.
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes.
 export class AppModule {
   static register(config: ExampleConfig): DynamicModule {
     return {
