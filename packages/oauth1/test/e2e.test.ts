@@ -133,7 +133,7 @@ function gotClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): 
 
 function kyClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): Client {
   let api = withForgeKy(
-    ky.create({ prefix: provider.origin, throwHttpErrors: false, retry: 0 }),
+    ky.create({ prefix: provider.origin, throwHttpErrors: false, retry: 1 }),
     authorizerFor(options),
   );
   if (tamper) {
@@ -213,6 +213,14 @@ describe.each(adapters)('through @forge/%s', (_name, client) => {
     expect(status).toBe(200);
     expect(body.signatureMethod).toBe('RSA-SHA256');
     expect(body.transmission).toBe('body');
+  });
+
+  it('corrects a clock the provider refuses (oauth_acceptable_timestamps) and retries once', async () => {
+    const before = provider.rejections.length;
+    const anHourLate = () => Math.floor(Date.now() / 1000) - 3600;
+    const { status } = await client({ timestamp: anHourLate }).getJson('/api/photos', QUERY);
+    expect(status).toBe(200);
+    expect(provider.rejections.slice(before)).toEqual(['timestamp_refused']);
   });
 
   it('is rejected (401) when a parameter changes after signing', async () => {

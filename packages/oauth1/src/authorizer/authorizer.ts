@@ -7,12 +7,16 @@ import {
   isRequestPolicy,
   type RequestPolicy,
   type RequestPolicyOptions,
+  type RetryDecision,
+  type UnauthorizedResponse,
 } from '@forge/core';
+import { defaultTimestamp } from '../signing/clock.js';
 import {
   OAuth1Signer,
   type OAuth1SignerOptions,
   type OAuth1TokenCredentials,
 } from '../signing/signer.js';
+import { retryAfterProblem } from './problem.js';
 
 /**
  * Options of {@link oauth1Authorizer}: the consumer, the token, and how to sign.
@@ -49,6 +53,11 @@ export interface OAuth1AuthorizerOptions extends OAuth1SignerOptions {
 /**
  * An `Authorizer` that signs every request with OAuth 1.0a.
  *
+ * After a 401 it asks for one retry only when signing again can help: the
+ * provider refused the timestamp (`oauth_problem="timestamp_refused"` with
+ * `oauth_acceptable_timestamps`; the clock offset is then corrected for
+ * every later request) or had seen the nonce before.
+ *
  * @example
  * ```ts
  * const authorizer: OAuth1Authorizer = oauth1Authorizer(options);
@@ -66,6 +75,7 @@ export interface OAuth1Authorizer extends Authorizer {
    */
   ready(): Promise<void>;
   authorize(request: AuthorizationRequest): Promise<Authorization | undefined>;
+  onUnauthorized(request: AuthorizationRequest, response: UnauthorizedResponse): RetryDecision;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -155,7 +165,13 @@ function compilePolicy(
  * ```
  */
 export function oauth1Authorizer(options: OAuth1AuthorizerOptions): OAuth1Authorizer {
-  const signer = new OAuth1Signer(options);
+  // Seconds to add to the local clock, learnt from a provider that refused a timestamp.
+  let clockOffset = 0;
+  const clock = options.timestamp ?? defaultTimestamp;
+  const signer = new OAuth1Signer({
+    ...options,
+    timestamp: () => (clockOffset === 0 ? clock() : Number(clock()) + clockOffset),
+  });
   const token = tokenCredentials(options, !signer.signatureMethod.startsWith('RSA-'));
   const policy = compilePolicy(options.policy, signer.signatureMethod === 'PLAINTEXT');
   const summary = `OAuth1Authorizer { consumerKey: '${signer.consumerKey}', signatureMethod: '${signer.signatureMethod}', transmission: '${signer.transmission}', token: ${token ? 'set' : 'none'} }`;
@@ -172,6 +188,11 @@ export function oauth1Authorizer(options: OAuth1AuthorizerOptions): OAuth1Author
         ...(signer.transmission === 'query' ? { url: signed.url } : {}),
         ...(signed.body === undefined ? {} : { body: signed.body }),
       };
+    },
+    onUnauthorized(request, response) {
+      return retryAfterProblem(request.attempt, response, (serverSeconds) => {
+        clockOffset = serverSeconds - Number(clock());
+      });
     },
     [INSPECT]: () => summary,
     toJSON: () => summary,

@@ -248,6 +248,13 @@ export async function startTestProvider(): Promise<TestProvider> {
     };
   }
 
+  // RFC 5849 leaves the window to the server; the Problem Reporting extension tells the client.
+  function acceptable(problem: string): string {
+    if (problem !== 'timestamp_refused') return '';
+    const now = Math.floor(Date.now() / 1000);
+    return `, oauth_acceptable_timestamps="${now - 300}-${now + 300}"`;
+  }
+
   function send(
     response: ServerResponse,
     status: number,
@@ -295,7 +302,7 @@ export async function startTestProvider(): Promise<TestProvider> {
       rejections.push(error.message);
       response.writeHead(401, {
         'content-type': 'application/x-www-form-urlencoded',
-        'www-authenticate': `OAuth realm="test", oauth_problem="${error.message}"`,
+        'www-authenticate': `OAuth realm="test", oauth_problem="${error.message}"${acceptable(error.message)}`,
       });
       response.end(`oauth_problem=${error.message}`);
       return;
