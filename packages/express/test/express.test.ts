@@ -267,6 +267,18 @@ describe.each(frameworks)('%s', (_label, express) => {
     expect(body.body).toEqual(JSON.parse(payload));
   });
 
+  it('an upstream 401 reaches the caller through the proxy, and the next call has a fresh token', async () => {
+    await fetch(`${server.url}/bff/billing/warm`);
+    auth.resetCounters();
+    api.revokeAll();
+    const refused = await fetch(`${server.url}/bff/billing/orders`);
+    expect(refused.status).toBe(401);
+    await refused.body?.cancel();
+    const next = await fetch(`${server.url}/bff/billing/orders`);
+    expect(next.status).toBe(200);
+    expect(auth.tokenRequests()).toBe(1);
+  });
+
   it('the proxy never forwards a request it could not authorize', async () => {
     api.resetCounters();
     const response = await fetch(`${server.url}/bff/broken/orders`);
