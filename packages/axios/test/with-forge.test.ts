@@ -16,7 +16,7 @@ import { withForge } from '../src/index.js';
 
 let auth: AuthServer;
 let api: ResourceServer;
-const managers: TokenManager[] = [];
+const managers: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   auth = await startAuthServer();
@@ -38,7 +38,7 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((manager) => manager.close()));
 });
 
-function manager(): TokenManager {
+function manager() {
   const { clientId, clientSecret } = auth.clients.post;
   const created = new TokenManager(
     new ClientCredentialsTokenProvider({
