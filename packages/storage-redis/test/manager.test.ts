@@ -107,6 +107,20 @@ describe.skipIf(skipWithoutRedis)('TokenManager on RedisTokenStorage', () => {
     expect(endpoint.counts().requests).toBe(requests + 1);
   });
 
+  it('after its subscriber reconnects, tells listeners to re-read every key it knows', async () => {
+    const { storage } = instance();
+    await subscribers(admin, 1);
+    await storage.get('a');
+    await storage.get('b');
+    const heard: string[] = [];
+    storage.subscribe((key) => heard.push(key));
+    await server.kill();
+    await server.restart();
+    await until(async () => heard.length >= 2);
+    // Messages published while it was away are lost: it cannot know which keys changed.
+    expect(heard.sort()).toEqual(['a', 'b']);
+  });
+
   it('bounds every call by commandTimeoutMs when Redis stops answering', async () => {
     const a = instance();
     await subscribers(admin, 1);
