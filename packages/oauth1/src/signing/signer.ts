@@ -144,7 +144,7 @@ function hasUnseenBody(request: SignableRequest): boolean {
 function missingBodyError(method: string): ForgeError {
   return new ForgeError(
     ForgeErrorCode.Request,
-    `bodyHash is on but this ${method.toUpperCase()} request's body was not available as text, so oauth_body_hash cannot cover it; send the body as a string (e.g. JSON.stringify(data)) or turn bodyHash off`,
+    `bodyHash is on but the body of this ${method.toUpperCase()} request did not reach the signer as text (the HTTP client adapter passed none), so oauth_body_hash cannot cover it; send the body as a string (e.g. JSON.stringify(data)) through an adapter that hands text bodies to the authorizer, or turn bodyHash off`,
     { package: 'oauth1' },
   );
 }
