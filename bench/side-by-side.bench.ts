@@ -1,0 +1,238 @@
+// Forge beside the libraries users would otherwise pick, in one run, against the
+// @forge/testkit servers on 127.0.0.1. Prints the tables and writes RESULTS.md.
+//   node … side-by-side.bench.ts            full run (about 3 minutes)
+//   node … side-by-side.bench.ts --quick    smaller counts, for trying changes; writes nothing
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { BASELINE, LIBRARIES } from './side-by-side/clients.js';
+import { type FleetRow, fleet } from './side-by-side/fleet.js';
+import {
+  coldStampede,
+  expiryStampede,
+  type HotPathRow,
+  hotPath,
+  MARGIN_MS,
+  type OutageRow,
+  outage,
+  type RevocationRow,
+  revocation,
+  SHORT_TTL_SECONDS,
+  type StampedeRow,
+} from './side-by-side/scenarios.js';
+
+const quick = process.argv.includes('--quick');
+const STAMPEDE = quick ? 200 : 1_000;
+const REVOCATION = 200;
+const HOT_REQUESTS = quick ? 2_000 : 20_000;
+const HOT_ROUNDS = 3;
+const FLEET_PROCESSES = 8;
+
+type Cell = string | number;
+type Counted = { library: string; tokenRequests: number; failures: number };
+
+function table(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  const text = rows.map((row) => row.map(String));
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...text.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [
+    line(headers),
+    `| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`,
+    ...text.map(line),
+  ].join('\n');
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : 'n/a');
+
+function version(name: string): string {
+  const path = fileURLToPath(new URL(`./node_modules/${name}/package.json`, import.meta.url));
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+function section(title: string, body: string): string {
+  console.log(`\n${title}\n${body}`);
+  return `### ${title}\n\n${body}\n`;
+}
+
+const started = performance.now();
+const libraries = LIBRARIES;
+const parts: string[] = [];
+
+console.log(`side-by-side benchmark${quick ? ' (quick)' : ''}: ${libraries.length} libraries`);
+
+const cold: StampedeRow[] = await coldStampede(libraries, STAMPEDE);
+parts.push(
+  section(
+    `Cold stampede: ${STAMPEDE.toLocaleString('en-US')} concurrent requests, no token yet`,
+    table(
+      ['library', 'token requests', 'failures', 'p50 ms', 'p99 ms'],
+      cold.map((r) => [r.library, r.tokenRequests, r.failures, ms(r.p50Ms), ms(r.p99Ms)]),
+    ),
+  ),
+);
+
+const expiry: StampedeRow[] = await expiryStampede(libraries, STAMPEDE);
+parts.push(
+  section(
+    `Expiry stampede: ${STAMPEDE.toLocaleString('en-US')} concurrent requests once the token expired (${SHORT_TTL_SECONDS} s tokens)`,
+    table(
+      ['library', 'token requests', 'failures', 'p50 ms', 'p99 ms'],
+      expiry.map((r) => [r.library, r.tokenRequests, r.failures, ms(r.p50Ms), ms(r.p99Ms)]),
+    ),
+  ),
+);
+
+const revoked: RevocationRow[] = await revocation(libraries, REVOCATION);
+parts.push(
+  section(
+    `Server-side revocation: every token revoked, then ${REVOCATION} concurrent requests`,
+    table(
+      ['library', 'token requests', 'failures', 'resource requests'],
+      revoked.map((r) => [r.library, r.tokenRequests, r.failures, r.resourceRequests]),
+    ),
+  ),
+);
+
+const down: OutageRow[] = await outage(libraries);
+parts.push(
+  section(
+    'Token endpoint outage (503) while the cached token is still valid: 32 workers for the outage',
+    table(
+      ['library', 'requests', 'failures', 'token requests during outage'],
+      down.map((r) => [r.library, r.requests, r.failures, r.tokenRequests]),
+    ),
+  ),
+);
+
+// Forge against the same axios client with a static header: the per-request cost of Forge.
+const hot: HotPathRow[] = await hotPath(
+  libraries.filter((library) => library.name === 'forge'),
+  BASELINE,
+  HOT_ROUNDS,
+  HOT_REQUESTS,
+);
+parts.push(
+  section(
+    `Hot path: ${HOT_REQUESTS.toLocaleString('en-US')} requests at concurrency 32, median of ${HOT_ROUNDS} alternating runs`,
+    table(
+      ['client', 'median ms', 'ratio to baseline', 'overhead µs/request', 'failures', 'baseline'],
+      hot.map((r) => [
+        r.library,
+        ms(r.medianMs),
+        r.ratio.toFixed(3),
+        r.overheadUs.toFixed(1),
+        r.failures,
+        r.baseline,
+      ]),
+    ),
+  ),
+);
+
+const fleetRows: FleetRow[] = await fleet(libraries, FLEET_PROCESSES, 200);
+parts.push(
+  section(
+    `Fleet: ${FLEET_PROCESSES} processes x 200 concurrent requests, at start and once the token expired`,
+    table(
+      ['library', 'storage', 'token requests at start', 'token requests per expiry', 'failures'],
+      fleetRows.map((r) => [
+        r.library,
+        r.storage,
+        r.coldTokenRequests,
+        r.tokenRequestsPerExpiry,
+        r.failures,
+      ]),
+    ),
+  ),
+);
+
+const elapsedS = (performance.now() - started) / 1_000;
+console.log(`\ndone in ${elapsedS.toFixed(0)} s`);
+
+const forge = (rows: readonly { library: string }[]) => rows.find((r) => r.library === 'forge');
+const peersOf = <T extends { library: string }>(rows: readonly T[]) =>
+  rows.filter((r) => r.library !== 'forge' && !r.library.startsWith('static'));
+const hotForge = forge(hot) as HotPathRow;
+const checks: [string, boolean][] = [
+  ['hot path within 3% of the static-header baseline', hotForge.ratio <= 1.03],
+  [
+    '1 token request per stampede (cold, expiry, revocation, fleet)',
+    (forge(cold) as StampedeRow).tokenRequests === 1 &&
+      (forge(expiry) as StampedeRow).tokenRequests === 1 &&
+      (forge(revoked) as RevocationRow).tokenRequests === 1 &&
+      (forge(fleetRows) as FleetRow).tokenRequestsPerExpiry === 1,
+  ],
+  [
+    '0 failures in every scenario',
+    [cold, expiry, revoked, down, hot, fleetRows].every(
+      (rows: readonly { library: string; failures: number }[]) =>
+        rows.find((r) => r.library === 'forge')?.failures === 0,
+    ),
+  ],
+  [
+    'fewer (or as few) token requests and failures than every peer',
+    ([cold, expiry, revoked] as readonly (readonly Counted[])[]).every((rows) =>
+      peersOf(rows).every(
+        (peer) =>
+          (forge(rows) as Counted).tokenRequests <= peer.tokenRequests &&
+          (forge(rows) as Counted).failures <= peer.failures,
+      ),
+    ) &&
+      peersOf(down).every((peer) => (forge(down) as OutageRow).failures <= peer.failures) &&
+      peersOf(fleetRows).every(
+        (peer) =>
+          (forge(fleetRows) as FleetRow).tokenRequestsPerExpiry <= peer.tokenRequestsPerExpiry,
+      ),
+  ],
+];
+const targets = table(
+  ['target', 'met'],
+  checks.map(([name, met]) => [name, met ? 'yes' : '**no**']),
+);
+console.log(`\nTargets\n${targets}`);
+
+if (!quick) {
+  const cpu = cpus();
+  const peers = [
+    'axios',
+    'axios-auth-refresh',
+    'axios-oauth-client',
+    'simple-oauth2',
+    '@badgateway/oauth2-client',
+    'openid-client',
+    'ioredis',
+  ];
+  const document = `# Side-by-side results
+
+Written by \`side-by-side.bench.ts\` from one real run (${new Date().toISOString()}, ${elapsedS.toFixed(0)} s).
+Re-run with \`npx -y pnpm@10 bench\` from the repository root; see README.md for what each scenario does.
+
+## Machine
+
+- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores
+- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB
+- Node ${process.version} on ${process.platform} ${process.arch}
+
+## Versions
+
+${peers.map((name) => `- ${name} ${version(name)}`).join('\n')}
+- @forge/* from this repository (sources, commit of this file)
+- servers: @forge/testkit (oidc-provider authorization server, resource server), redis-server for the fleet
+
+Every library uses a client registered for it alone (so the token endpoint counts its requests
+apart), a token lifetime of 1 hour (cold, revocation, hot path) or ${SHORT_TTL_SECONDS} s (expiry,
+outage, fleet), and treats a token as expired ${MARGIN_MS} ms before its expiry (Forge's \`skewMs\`).
+
+## Targets (Forge)
+
+${targets}
+
+## Figures
+
+${parts.join('\n')}`;
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), document);
+  console.log('\nwrote bench/RESULTS.md');
+}
+process.exit(0);
