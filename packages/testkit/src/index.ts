@@ -15,14 +15,14 @@ export type {
   TestUser,
 } from './auth-server/options.js';
 export { DEFAULT_USERS } from './auth-server/options.js';
-export {
-  type AuthServer,
-  type ClientRegistration,
-  type JwtBearerKit,
-  startAuthServer,
-  type TokenExchangeKit,
-} from './auth-server/start-auth-server.js';
+export { startAuthServer } from './auth-server/start-auth-server.js';
 export type { MintJwtOptions, TrustedIssuer } from './auth-server/trusted-issuer.js';
+export type {
+  AuthServer,
+  ClientRegistration,
+  JwtBearerKit,
+  TokenExchangeKit,
+} from './auth-server/types.js';
 export type { ResourceRequestFilter, ResourceRequestRecord } from './resource-server/counters.js';
 export type {
   ResourceRequest,

@@ -1,4 +1,4 @@
-import type { AuthServer } from '../auth-server/start-auth-server.js';
+import type { AuthServer } from '../auth-server/types.js';
 
 /**
  * What a request to the resource server carried, handed to custom routes.
