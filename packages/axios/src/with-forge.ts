@@ -26,6 +26,7 @@ interface Sent {
   readonly url: string | undefined;
   readonly params: unknown;
   readonly data: unknown;
+  readonly beforeRedirect: InternalAxiosRequestConfig['beforeRedirect'];
 }
 
 type ForgeConfig = InternalAxiosRequestConfig & { forgeAttempt?: number };
@@ -152,6 +153,7 @@ export function withForge(
       url: config.url,
       params: config.params,
       data: config.data,
+      beforeRedirect: config.beforeRedirect,
     });
     for (const name in authorization.headers) {
       setHeader(config, name, authorization.headers[name]);
@@ -186,6 +188,7 @@ export function withForge(
     config.url = entry.url;
     config.params = entry.params;
     config.data = entry.data;
+    config.beforeRedirect = entry.beforeRedirect;
     config.forgeAttempt = entry.request.attempt + 1;
     return true;
   };
