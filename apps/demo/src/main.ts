@@ -5,6 +5,7 @@ import { expressAdapter } from './adapters/express.js';
 import { gotAdapter } from './adapters/got.js';
 import { kyAdapter } from './adapters/ky.js';
 import { nestAdapter } from './adapters/nest.js';
+import { oauth1Adapter } from './adapters/oauth1.js';
 import { redisAdapter } from './adapters/redis.js';
 import type { DemoAdapter } from './adapters/types.js';
 import { percentile, runLoad } from './load.js';
@@ -41,6 +42,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     kyAdapter,
     nestAdapter,
     expressAdapter,
+    oauth1Adapter,
   ];
   if (options.redisUrl) adapters.push(redisAdapter(options.redisUrl));
 
