@@ -1,0 +1,128 @@
+// 401 storms: the resource server revokes every token again and again while
+// traffic flows, or refuses every token outright. Forge must retry each request
+// at most once, never loop, and fetch tokens in proportion to the revocations,
+// not to the requests.
+import { ForgeError } from '@forge/core';
+import { type ResourceServer, startResourceServer } from '@forge/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgeClient, requestLoop, type Servers, startServers } from './support.js';
+
+let servers: Servers;
+
+beforeAll(async () => {
+  servers = await startServers();
+});
+
+afterAll(async () => {
+  await servers.close();
+});
+
+describe('401 storms', () => {
+  it('revocations every 250 ms during traffic: one retry per request at most, tokens per revocation', async () => {
+    const client = forgeClient(servers);
+    try {
+      await client.http.get('/orders');
+      servers.api.resetCounters();
+      const before = servers.auth.tokenRequests(client.clientId);
+      let revocations = 0;
+      const revoker = setInterval(() => {
+        servers.api.revokeAll();
+        revocations += 1;
+      }, 250);
+      let result: Awaited<ReturnType<typeof requestLoop>>;
+      try {
+        result = await requestLoop(() => client.http.get('/orders'), {
+          workers: 16,
+          durationMs: 1_500,
+        });
+      } finally {
+        clearInterval(revoker);
+      }
+      const tokenRequests = servers.auth.tokenRequests(client.clientId) - before;
+      const unauthorized = servers.api.requests({ status: 401 });
+
+      expect(revocations).toBeGreaterThanOrEqual(4);
+      // Each request is sent at most twice: no loop.
+      expect(servers.api.requests()).toBeLessThanOrEqual(2 * result.requests);
+      expect(unauthorized).toBeGreaterThan(0);
+      // A 401 is followed by a retry with the new token; only a retry whose new token
+      // was revoked again before it arrived fails, with the API's own 401.
+      for (const error of result.errors) {
+        expect((error as { response?: { status: number } }).response?.status).toBe(401);
+      }
+      expect(result.failures).toBeLessThan(result.requests / 4);
+      // ...and the whole storm cost about one token per revocation, not one per 401.
+      expect(tokenRequests).toBeLessThanOrEqual(revocations + 1);
+      expect(tokenRequests).toBeLessThan(unauthorized);
+    } finally {
+      await client.manager.close();
+    }
+  });
+
+  it('an API that refuses every token: each caller gets one typed error after one retry', async () => {
+    let api: ResourceServer | undefined;
+    try {
+      api = await startResourceServer({
+        auth: servers.auth,
+        routes: {
+          '/orders': () => ({
+            status: 401,
+            headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+            body: { error: 'invalid_token' },
+          }),
+        },
+      });
+      const client = forgeClient({ ...servers, api });
+      try {
+        const before = servers.auth.tokenRequests(client.clientId);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 50 }, () => client.http.get('/orders')),
+        );
+
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe('rejected');
+          const error = (outcome as PromiseRejectedResult).reason as {
+            response?: { status: number };
+          };
+          // The API's own 401 reaches the caller (after Forge's one retry).
+          expect(error.response?.status ?? (error instanceof ForgeError ? 401 : 0)).toBe(401);
+        }
+        // Two rounds: the first request of each caller, and one retry each.
+        expect(api.requests()).toBe(100);
+        // The first token, plus the single-flight renewal every 401 of a round shares.
+        expect(servers.auth.tokenRequests(client.clientId) - before).toBeLessThanOrEqual(3);
+      } finally {
+        await client.manager.close();
+      }
+    } finally {
+      await api?.close();
+    }
+  });
+
+  it('sequential requests against an API that refuses every token stay at one retry each', async () => {
+    let api: ResourceServer | undefined;
+    try {
+      api = await startResourceServer({
+        auth: servers.auth,
+        routes: { '/orders': () => ({ status: 401, body: { error: 'invalid_token' } }) },
+      });
+      const client = forgeClient({ ...servers, api });
+      try {
+        const before = servers.auth.tokenRequests(client.clientId);
+        for (let i = 0; i < 10; i++) {
+          await expect(client.http.get('/orders')).rejects.toMatchObject({
+            response: { status: 401 },
+          });
+        }
+        expect(api.requests()).toBe(20);
+        // Per request: its token, and the one renewal its retry uses. The refused renewal
+        // is dropped too, so the next request starts with a fresh token.
+        expect(servers.auth.tokenRequests(client.clientId) - before).toBeLessThanOrEqual(20);
+      } finally {
+        await client.manager.close();
+      }
+    } finally {
+      await api?.close();
+    }
+  });
+});
