@@ -53,7 +53,7 @@ export class ServiceAuthorizationError extends ForgeError {
     serviceName: string,
     status: number,
     detail: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
+    options: { cause?: unknown; headers?: Record<string, string>; upstream?: boolean } = {},
   ) {
     const safeDetail = redact(detail);
     super(ForgeErrorCode.Request, safeDetail, { package: 'express', cause: options.cause });
@@ -62,8 +62,8 @@ export class ServiceAuthorizationError extends ForgeError {
     this.statusCode = status;
     this.headers = Object.freeze({ ...options.headers });
     this.problem = Object.freeze({
-      type: `https://forge.dev/problems/${problemType(status)}`,
-      title: problemTitle(status),
+      type: `urn:forge:problem:${options.upstream ? 'upstream-unreachable' : problemType(status)}`,
+      title: options.upstream ? 'The upstream API could not be reached' : problemTitle(status),
       status,
       detail: safeDetail,
       service: serviceName,

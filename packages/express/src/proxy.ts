@@ -156,7 +156,7 @@ export function createServiceProxy(
           `The upstream of service "${service.name}" could not be reached (${
             (error as NodeJS.ErrnoException).code ?? 'error'
           }).`,
-          { cause: error },
+          { cause: error, upstream: true },
         );
         if (state && 'headersSent' in res && !res.headersSent) state.next(failure);
         else if ('destroy' in res) res.destroy();

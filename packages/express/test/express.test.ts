@@ -113,6 +113,7 @@ describe.each(frameworks)('%s', (_label, express) => {
           provider: clientCredentials('broken', { tokenEndpoint: await deadURL() }),
           baseURL: api.url,
         },
+        gone: { provider: clientCredentials('gone'), baseURL: await deadURL() },
       },
     });
     const app = build((app) => {
@@ -147,6 +148,7 @@ describe.each(frameworks)('%s', (_label, express) => {
       app.use('/bff/v2', forge.proxy('billing', { pathRewrite: { '^/items': '/headers' } }));
       app.use('/bff/cookies', forge.proxy('billing', { forwardCookies: true }));
       app.use('/bff/broken', forge.proxy('broken'));
+      app.use('/bff/gone', forge.proxy('gone'));
       app.use('/bff/obo', forge.tokenExchange('downstream'), forge.proxy('downstream'));
     });
     server = await listen(app);
@@ -191,7 +193,7 @@ describe.each(frameworks)('%s', (_label, express) => {
     expect(response.status).toBe(500);
     expect(errors[0]).toBeInstanceOf(ConfigurationError);
     expect(String((errors[0] as Error).message)).toContain(
-      'configured services: billing, downstream, broken',
+      'configured services: billing, downstream, broken, gone',
     );
   });
 
@@ -287,8 +289,19 @@ describe.each(frameworks)('%s', (_label, express) => {
     expect(api.requests()).toBe(0);
   });
 
+  it('an unreachable upstream answers 502 problem+json', async () => {
+    const response = await fetch(`${server.url}/bff/gone/orders`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({
+      type: 'urn:forge:problem:upstream-unreachable',
+      service: 'gone',
+    });
+  });
+
   it('a proxy for an unknown service fails at setup, listing the configured names', () => {
-    expect(() => forge.proxy('nope')).toThrow(/configured services: billing, downstream, broken/);
+    expect(() => forge.proxy('nope')).toThrow(
+      /configured services: billing, downstream, broken, gone/,
+    );
     expect(() => forge.tokenExchange('billing')).toThrow(ConfigurationError);
   });
 
