@@ -1,0 +1,444 @@
+// The leak check: every grant and every HTTP adapter, on the happy path and on
+// the broken ones, with a marker in every client secret and password. Every
+// console line, stdout/stderr write, manager event and error (message, stack,
+// cause chain, util.inspect) is captured, and none may contain a marker, an
+// issued token, an assertion, a code or a verifier. The tokens are the real
+// ones the server issued, captured from the token endpoint's answers on the
+// client side (a recording `fetch`), since the testkit issues opaque tokens.
+import { randomBytes } from 'node:crypto';
+import { format, inspect } from 'node:util';
+import { withForge as axiosWithForge } from '@forge/axios';
+import {
+  AuthorizationCodeFlow,
+  ClientCredentialsTokenProvider,
+  clientSecretJwt,
+  clientSecretPost,
+  ForgeError,
+  JwtBearerTokenProvider,
+  PasswordGrantTokenProvider,
+  privateKeyJwt,
+  RefreshTokenProvider,
+  TokenExchangeProvider,
+  TokenManager,
+  type TokenProvider,
+} from '@forge/core';
+import { forgeHooks } from '@forge/got';
+import { withForge as kyWithForge } from '@forge/ky';
+import {
+  type AuthServer,
+  type ResourceServer,
+  startAuthServer,
+  startResourceServer,
+  TokenType,
+} from '@forge/testkit';
+import axios from 'axios';
+import got from 'got';
+import ky from 'ky';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const MARKER = `LeakMarker${randomBytes(6).toString('hex')}`;
+const SECRET_PARAMS = [
+  'client_secret',
+  'client_assertion',
+  'assertion',
+  'subject_token',
+  'actor_token',
+  'password',
+  'code',
+  'code_verifier',
+  'refresh_token',
+];
+
+/** Every value that must never show up: markers, credentials sent, tokens received. */
+const needles = new Set<string>([MARKER]);
+function remember(value: unknown): void {
+  if (typeof value === 'string' && value.length >= 8) needles.add(value);
+}
+
+/** A `fetch` that remembers the secrets it sends and the tokens it receives, then forwards. */
+const recordingFetch: typeof fetch = async (input, init) => {
+  const headers = new Headers(init?.headers);
+  const authorization = headers.get('authorization');
+  if (authorization?.startsWith('Basic ')) {
+    const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
+    remember(decoded);
+    remember(decodeURIComponent((decoded.split(':')[1] ?? '').replace(/\+/g, ' ')));
+  }
+  const body = init?.body;
+  if (typeof body === 'string' || body instanceof URLSearchParams) {
+    const params = new URLSearchParams(body);
+    for (const name of SECRET_PARAMS) remember(params.get(name));
+  }
+  const response = await fetch(input, init);
+  try {
+    const json = JSON.parse(await response.clone().text()) as Record<string, unknown>;
+    remember(json.access_token);
+    remember(json.refresh_token);
+    remember(json.id_token);
+  } catch {
+    // Not a JSON answer (a fault page): nothing issued.
+  }
+  return response;
+};
+
+/** Everything written where a person or a log pipeline could read it. */
+const haystack: string[] = [];
+
+/**
+ * What an application would log for an error. Forge's own errors are logged
+ * whole (`util.inspect` included). The HTTP clients' own errors (AxiosError,
+ * got's HTTPError) carry the request options, `Authorization` header included,
+ * with or without Forge, so for them only the message, stack and cause chain
+ * count: that is what Forge writes into.
+ */
+function textOf(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    parts.push(current.message, current.stack ?? '');
+    if (current instanceof ForgeError)
+      parts.push(inspect(current, { depth: 8 }), JSON.stringify(current));
+    current = current.cause;
+  }
+  if (!(error instanceof Error)) parts.push(inspect(error, { depth: 8 }));
+  return parts.join('\n');
+}
+
+/** What a result looks like in a log: an HTTP response's status and body, anything else inspected. */
+function logged(value: unknown): string {
+  if (Array.isArray(value)) return value.map(logged).join('\n');
+  const response = value as { status?: unknown; data?: unknown; config?: unknown } | null;
+  if (
+    response !== null &&
+    typeof response === 'object' &&
+    'config' in response &&
+    'data' in response
+  ) {
+    return JSON.stringify({ status: response.status, data: response.data });
+  }
+  return inspect(value, { depth: 4 });
+}
+
+async function settle(promise: Promise<unknown>): Promise<void> {
+  try {
+    haystack.push(logged(await promise));
+  } catch (error) {
+    haystack.push(textOf(error));
+  }
+}
+
+const managers: TokenManager<never>[] = [];
+/** Services that obtained at least one token, to prove every grant really ran. */
+const obtained = new Set<string>();
+
+function watch<T>(manager: TokenManager<T>): TokenManager<T> {
+  for (const event of ['fetched', 'refreshed', 'failed', 'invalidated', 'storageError'] as const) {
+    manager.on(event, (payload) => {
+      if (event === 'fetched' || event === 'refreshed') obtained.add(payload.serviceName);
+      haystack.push(
+        JSON.stringify(payload, (_key, value: unknown) =>
+          value instanceof Error ? textOf(value) : value,
+        ),
+        inspect(payload, { depth: 8 }),
+      );
+    });
+  }
+  haystack.push(inspect(manager));
+  managers.push(manager as unknown as TokenManager<never>);
+  return manager;
+}
+
+function managerFor<T>(provider: TokenProvider<T>): TokenManager<T> {
+  haystack.push(inspect(provider, { depth: 4 }));
+  return watch(new TokenManager(provider));
+}
+
+let auth: AuthServer;
+let api: ResourceServer;
+const secrets = {
+  basic: `${MARKER}-basic-${randomBytes(8).toString('hex')}`,
+  post: `${MARKER}-post-${randomBytes(8).toString('hex')}`,
+  jwt: `${MARKER}-jwt-${randomBytes(24).toString('hex')}`,
+  password: `${MARKER}-password`,
+};
+
+const restore: (() => void)[] = [];
+
+beforeAll(async () => {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+    const spy = vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      haystack.push(format(...args));
+    });
+    restore.push(() => spy.mockRestore());
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      haystack.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean).call(stream, chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => {
+      stream.write = write;
+    });
+  }
+  auth = await startAuthServer({
+    users: [{ username: 'leak-user', password: secrets.password }],
+  });
+  api = await startResourceServer({ auth });
+  await auth.registerClient({
+    client_id: 'leak-basic',
+    client_secret: secrets.basic,
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+  await auth.registerClient({
+    client_id: 'leak-post',
+    client_secret: secrets.post,
+    token_endpoint_auth_method: 'client_secret_post',
+  });
+  await auth.registerClient({
+    client_id: 'leak-jwt',
+    client_secret: secrets.jwt,
+    token_endpoint_auth_method: 'client_secret_jwt',
+    token_endpoint_auth_signing_alg: 'HS256',
+  });
+  const pem = auth.clients.privateKeyJwt.privateKeyPem;
+  for (const line of pem.split('\n')) if (!line.startsWith('-----')) remember(line);
+  remember(auth.clients.privateKeyJwt.privateJwk.d);
+});
+
+afterAll(async () => {
+  for (const manager of managers) await manager.close();
+  await api?.close();
+  await auth?.close();
+  for (const undo of restore) undo();
+});
+
+const common = () => ({
+  tokenEndpoint: auth.tokenEndpoint,
+  fetch: recordingFetch,
+  timeoutMs: 2_000,
+});
+
+describe('leak check: no secret, token or assertion in any log, event or error', () => {
+  it('runs every grant, client authentication and adapter, healthy and broken', async () => {
+    // Client credentials with every client authentication method, through axios.
+    const clientAuths = [
+      { clientId: 'leak-basic', clientSecret: secrets.basic },
+      { clientAuth: clientSecretPost('leak-post', secrets.post) },
+      { clientAuth: clientSecretJwt('leak-jwt', secrets.jwt) },
+      {
+        clientAuth: privateKeyJwt(
+          auth.clients.privateKeyJwt.clientId,
+          auth.clients.privateKeyJwt.privateKeyPem,
+          { kid: auth.clients.privateKeyJwt.kid },
+        ),
+      },
+    ];
+    const ccManagers = clientAuths.map((options, index) =>
+      managerFor(
+        new ClientCredentialsTokenProvider({ serviceName: `cc-${index}`, ...options, ...common() }),
+      ),
+    );
+    for (const manager of ccManagers) {
+      const http = axios.create({ baseURL: api.url });
+      axiosWithForge(http, manager);
+      await settle(http.get('/orders'));
+      await settle(manager.forceRefresh());
+    }
+
+    // The same manager through got and ky.
+    const [basicManager] = ccManagers as [TokenManager<never>];
+    const gotClient = got.extend({
+      prefixUrl: api.url,
+      hooks: forgeHooks(basicManager, { baseURL: api.url }),
+    });
+    await settle(gotClient.get('orders').json());
+    const kyClient = kyWithForge(ky.create({ prefix: api.url }), basicManager, {
+      baseURL: api.url,
+    });
+    await settle(kyClient.get('orders').json());
+
+    // Password grant, its refresh, and a RefreshTokenProvider from the refresh token.
+    const password = managerFor(
+      new PasswordGrantTokenProvider({
+        serviceName: 'password',
+        clientId: 'leak-basic',
+        clientSecret: secrets.basic,
+        username: 'leak-user',
+        password: secrets.password,
+        scope: 'openid offline_access read',
+        ...common(),
+      }),
+    );
+    const userToken = await password.getToken();
+    await settle(password.forceRefresh());
+    const latest = await password.getToken();
+    if (latest.refreshToken) {
+      const refresh = managerFor(
+        new RefreshTokenProvider({
+          serviceName: 'refresh',
+          clientId: 'leak-basic',
+          clientSecret: secrets.basic,
+          refreshToken: latest.refreshToken,
+          ...common(),
+        }),
+      );
+      await settle(refresh.getToken());
+    }
+
+    // Token exchange (a testkit subject token, then a real access token as subject).
+    const exchange = managerFor(
+      new TokenExchangeProvider({
+        serviceName: 'exchange',
+        clientId: 'leak-post',
+        clientAuth: clientSecretPost('leak-post', secrets.post),
+        audience: auth.issuer,
+        ...common(),
+      }),
+    );
+    const subject = await auth.tokenExchange.createSubjectToken({ subject: 'leak-user' });
+    remember(subject);
+    await settle(exchange.getToken({ subjectToken: subject, subjectTokenType: TokenType.Jwt }));
+    await settle(exchange.getToken({ subjectToken: userToken.accessToken }));
+
+    // JWT bearer with an assertion from the trusted issuer.
+    const jwtBearer = managerFor(
+      new JwtBearerTokenProvider({
+        serviceName: 'jwt-bearer',
+        clientId: 'leak-basic',
+        clientSecret: secrets.basic,
+        assertion: async ({ tokenEndpoint }) => {
+          const assertion = await auth.jwtBearer.createAssertion({
+            subject: 'leak-user',
+            audience: tokenEndpoint,
+          });
+          remember(assertion);
+          return assertion;
+        },
+        ...common(),
+      }),
+    );
+    await settle(jwtBearer.getToken());
+
+    // Authorization code with PKCE, then a refresh of the user's token.
+    const flow = new AuthorizationCodeFlow({
+      serviceName: 'code',
+      clientId: auth.clients.confidential.clientId,
+      clientSecret: auth.clients.confidential.clientSecret,
+      issuer: auth.issuer,
+      redirectUri: auth.clients.confidential.redirectUri,
+      scope: 'openid offline_access read',
+      fetch: recordingFetch,
+    });
+    remember(auth.clients.confidential.clientSecret);
+    const users = managerFor(flow);
+    const { url, codeVerifier } = await flow.authorizationUrl();
+    remember(codeVerifier);
+    const { code } = await auth.authorize(url, { user: 'leak-user' });
+    remember(code);
+    await settle(flow.completeAuthorization(users, 'user-1', { code, codeVerifier }));
+    await settle(users.forceRefresh('user-1'));
+    await settle(flow.exchangeCode({ code, codeVerifier })); // a reused code: invalid_grant
+
+    // Broken paths: a wrong secret, every fault, a revoked token, bad configuration.
+    const wrong = managerFor(
+      new ClientCredentialsTokenProvider({
+        serviceName: 'wrong',
+        clientId: 'leak-basic',
+        clientSecret: `${MARKER}-wrong-secret`,
+        ...common(),
+      }),
+    );
+    await settle(wrong.getToken());
+    for (const mode of [
+      'status500',
+      'status429',
+      'html',
+      'malformed-json',
+      'empty',
+      'reset',
+      'hang',
+    ] as const) {
+      const broken = managerFor(
+        new ClientCredentialsTokenProvider({
+          serviceName: `fault-${mode}`,
+          clientId: 'leak-post',
+          clientAuth: clientSecretPost('leak-post', secrets.post),
+          retry: false,
+          ...common(),
+          timeoutMs: 300,
+        }),
+      );
+      auth.faults.set({ mode, retryAfter: '1' });
+      const http = axios.create({ baseURL: api.url });
+      axiosWithForge(http, broken);
+      await settle(http.get('/orders'));
+      const gotBroken = got.extend({
+        prefixUrl: api.url,
+        hooks: forgeHooks(broken, { baseURL: api.url }),
+        retry: { limit: 0 },
+      });
+      await settle(gotBroken.get('orders'));
+      const kyBroken = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), broken, {
+        baseURL: api.url,
+      });
+      await settle(kyBroken.get('orders'));
+      auth.faults.clear();
+    }
+    const storm = axios.create({ baseURL: api.url });
+    axiosWithForge(storm, basicManager);
+    await storm.get('/orders');
+    api.revokeAll();
+    await settle(Promise.all(Array.from({ length: 10 }, () => storm.get('/orders'))));
+    await settle(storm.get(`/redirect?to=${encodeURIComponent('http://127.0.0.1:9/elsewhere')}`));
+    for (const bad of [
+      () =>
+        new ClientCredentialsTokenProvider({
+          clientId: 'x',
+          clientSecret: secrets.basic,
+          tokenEndpoint: `https://user:${MARKER}@auth.example/token`,
+        }),
+      () =>
+        new ClientCredentialsTokenProvider({
+          clientId: 'x',
+          clientSecret: secrets.basic,
+          tokenEndpoint: `not a url ${MARKER}`,
+        }),
+      () => new TokenManager({ serviceName: `svc`, fetchToken: secrets.basic } as never),
+    ]) {
+      try {
+        bad();
+        haystack.push('no error');
+      } catch (error) {
+        haystack.push(textOf(error));
+      }
+    }
+    for (const manager of managers) haystack.push(inspect(manager));
+
+    // The scenario ran for real: every grant obtained tokens, and errors were produced.
+    expect([...obtained].sort()).toEqual(
+      [
+        'cc-0',
+        'cc-1',
+        'cc-2',
+        'cc-3',
+        'code',
+        'exchange',
+        'jwt-bearer',
+        'password',
+        'refresh',
+      ].sort(),
+    );
+    expect(needles.size).toBeGreaterThan(20);
+    expect(haystack.length).toBeGreaterThan(50);
+    expect(haystack.some((text) => text.includes('[forge]'))).toBe(true);
+
+    // The detector works: a token's storage JSON holds its access token, and is caught.
+    const stored = JSON.stringify(await basicManager.getToken());
+    expect([...needles].some((needle) => stored.includes(needle))).toBe(true);
+
+    const all = haystack.join('\n');
+    const leaked = [...needles].filter((needle) => all.includes(needle));
+    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  });
+});
