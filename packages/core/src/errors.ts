@@ -107,6 +107,8 @@ export interface TokenEndpointErrorDetails extends ForgeErrorOptions {
   readonly status?: number | undefined;
   /** Why the endpoint failed: unreachable, too slow, a server error, or an unreadable body. */
   readonly reason: 'network' | 'timeout' | 'server' | 'rate-limited' | 'malformed' | 'aborted';
+  /** How long the server asked clients to wait (its `Retry-After`), in milliseconds. */
+  readonly retryAfterMs?: number | undefined;
 }
 
 /**
@@ -123,12 +125,15 @@ export class TokenEndpointError extends ForgeError {
   readonly serviceName: string;
   readonly status: number | undefined;
   readonly reason: TokenEndpointErrorDetails['reason'];
+  /** The server's `Retry-After` in milliseconds; the manager sends nothing sooner. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(message: string, details: TokenEndpointErrorDetails) {
     super(ForgeErrorCode.TokenEndpoint, message, details);
     this.serviceName = details.serviceName;
     this.status = details.status;
     this.reason = details.reason;
+    this.retryAfterMs = details.retryAfterMs;
   }
 }
 

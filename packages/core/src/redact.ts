@@ -6,7 +6,11 @@ const SECRET_NAMES =
 
 // `name=value` in query strings and form bodies, `"name": "value"` in JSON,
 // `name: value` in header-like text; names are matched case-insensitively.
-const FORM_PAIR = new RegExp(`((?:^|[?&;\\s,])(?:${SECRET_NAMES})=)[^&\\s;,"']+`, 'gi');
+// A name counts wherever it is not the tail of a longer identifier (`error_code=` is not `code=`).
+const FORM_PAIR = new RegExp(
+  `((?<![A-Za-z0-9_.-])(?:${SECRET_NAMES})=)[^&\\s;,"'<>(){}[\\]|]+`,
+  'gi',
+);
 const JSON_PAIR = new RegExp(`("(?:${SECRET_NAMES})"\\s*:\\s*")(?:[^"\\\\]|\\\\.)*(")`, 'gi');
 const AUTH_SCHEME = /\b(Bearer|Basic|DPoP|MAC|OAuth)\s+[A-Za-z0-9._~+/=:,"\\-]+/g;
 const AUTH_HEADER =

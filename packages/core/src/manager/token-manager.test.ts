@@ -261,15 +261,46 @@ describe('stale-if-error', () => {
     expect(provider.calls).toBe(2);
     expect(results.every((r) => r.status === 'rejected' && r.reason === outage)).toBe(true);
 
-    // No cached failure, and the retry after it is single-flight too.
+    // No cached failure: the next call tries again, single-flight too.
     const again = await Promise.allSettled(Array.from({ length: 1_000 }, () => manager.getToken()));
     expect(provider.calls).toBe(3);
     expect(again.every((r) => r.status === 'rejected')).toBe(true);
 
+    // A second failure in a row backs off: callers get the error without a request.
+    const during = await Promise.allSettled(
+      Array.from({ length: 1_000 }, () => manager.getToken()),
+    );
+    expect(provider.calls).toBe(3);
+    expect(during.every((r) => r.status === 'rejected' && r.reason === outage)).toBe(true);
+
     provider.fetchError = undefined;
+    vi.setSystemTime(Date.now() + 1_000);
     const recovered = await concurrent(manager, 1_000);
     expect(provider.calls).toBe(4);
     expect(distinct(recovered).size).toBe(1);
+  });
+
+  it("sends no request before the server's Retry-After, however often callers ask", async () => {
+    const provider = new TestProvider();
+    const manager = track(new TokenManager(provider));
+    provider.fetchError = new TokenEndpointError('Rate limited.', {
+      serviceName: 'billing-api',
+      status: 429,
+      reason: 'rate-limited',
+      retryAfterMs: 30_000,
+    });
+    await expect(manager.getToken()).rejects.toBe(provider.fetchError);
+    expect(provider.calls).toBe(1);
+
+    provider.fetchError = undefined;
+    for (let second = 0; second < 30; second++) {
+      await expect(manager.getToken()).rejects.toMatchObject({ reason: 'rate-limited' });
+      vi.setSystemTime(Date.now() + 999);
+    }
+    expect(provider.calls).toBe(1);
+    vi.setSystemTime(Date.now() + 30);
+    await expect(manager.getToken()).resolves.toBeDefined();
+    expect(provider.calls).toBe(2);
   });
 
   it('wraps a non-Forge provider error in a TokenEndpointError with a redacted message', async () => {

@@ -42,8 +42,10 @@ interface KeyState {
   flight: Deferred<Token> | undefined;
   /** Consecutive failed refreshes, for the backoff. */
   failures: number;
-  /** No background refresh starts before this instant (backoff after a failure). */
+  /** No new request starts before this instant (backoff, or the server's Retry-After). */
   retryAt: number;
+  /** The last failure, served to callers without a usable token until `retryAt`. */
+  failure: Promise<Token> | undefined;
 }
 
 interface Obtained {
@@ -339,14 +341,18 @@ export class TokenManager<TInput = void> {
       }
       return entry.promise;
     }
-    return (state.flight ?? this.#start(key, input, state, 'load')).promise;
+    if (state.flight !== undefined) return state.flight.promise;
+    // During a backoff every caller gets the last error at once: an outage costs
+    // token requests at the backoff schedule, not at the request rate.
+    if (state.failure !== undefined && now < state.retryAt) return state.failure;
+    return this.#start(key, input, state, 'load').promise;
   }
 
   #state(key: string): KeyState {
     let state = this.#states.get(key);
     if (state === undefined) {
       if (this.#states.size >= this.#options.maxKeys) this.#evictOne();
-      state = { entry: undefined, flight: undefined, failures: 0, retryAt: 0 };
+      state = { entry: undefined, flight: undefined, failures: 0, retryAt: 0, failure: undefined };
       this.#states.set(key, state);
     }
     return state;
@@ -371,6 +377,7 @@ export class TokenManager<TInput = void> {
     state.entry = { token, promise: Promise.resolve(token), staleAt, refreshAt };
     state.failures = 0;
     state.retryAt = 0;
+    state.failure = undefined;
   }
 
   #start(key: string, input: TInput, state: KeyState, mode: Mode): Deferred<Token> {
@@ -415,9 +422,11 @@ export class TokenManager<TInput = void> {
       if (this.#closed) throw this.#closedError();
       const error = this.#toForgeError(thrown, current);
       state.failures += 1;
-      if (mode === 'refresh') {
-        state.retryAt = this.#clock() + backoffDelay(state.failures, this.#options.backoff);
-      }
+      state.retryAt = this.#clock() + this.#retryDelay(state.failures, mode, error);
+      const failure = Promise.reject(error);
+      // Callers attach their own handlers; this one only keeps an unawaited copy quiet.
+      failure.catch(() => undefined);
+      state.failure = failure;
       if (this.#events.has('failed')) {
         this.#events.emit('failed', {
           serviceName: this.serviceName,
@@ -428,6 +437,19 @@ export class TokenManager<TInput = void> {
       }
       throw error;
     }
+  }
+
+  /**
+   * How long to wait before the next request after `failures` failures in a
+   * row: the first failed load is retried by the next call (a one-off glitch
+   * costs nothing), later ones back off with full jitter, and never sooner
+   * than the server's `Retry-After`.
+   */
+  #retryDelay(failures: number, mode: Mode, error: ForgeError): number {
+    const attempt = mode === 'load' ? failures - 1 : failures;
+    const backoff = attempt === 0 ? 0 : backoffDelay(attempt, this.#options.backoff);
+    const retryAfterMs = (error as ForgeError & { retryAfterMs?: unknown }).retryAfterMs;
+    return typeof retryAfterMs === 'number' ? Math.max(backoff, retryAfterMs) : backoff;
   }
 
   /** Whether a token found in the storage ends this flight without asking the provider. */

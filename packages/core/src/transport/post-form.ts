@@ -25,7 +25,7 @@ export interface FormResponse {
   readonly receivedAt: number;
 }
 
-type Failure = { readonly error: TokenEndpointError; readonly retryAfterMs?: number | undefined };
+type Failure = { readonly error: TokenEndpointError };
 
 const RETRYABLE_STATUS = (status: number): boolean => status === 429 || status >= 500;
 
@@ -46,7 +46,7 @@ export async function postForm(
   for (let attempt = 1; attempt <= transport.maxAttempts; attempt++) {
     if (attempt > 1 && failure) {
       const delay =
-        failure.retryAfterMs ??
+        failure.error.retryAfterMs ??
         fullJitterDelay(attempt - 1, transport.baseDelayMs, transport.maxDelayMs);
       if (Date.now() + delay >= deadline) break;
       try {
@@ -92,6 +92,7 @@ async function attemptOnce(
       return { status: response.status, headers: response.headers, body, receivedAt };
     }
     const rateLimited = response.status === 429;
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
     return {
       error: new TokenEndpointError(
         `Token endpoint ${redactUrl(request.url)} answered HTTP ${response.status} for "${request.serviceName}"${
@@ -101,9 +102,9 @@ async function attemptOnce(
           serviceName: request.serviceName,
           status: response.status,
           reason: rateLimited ? 'rate-limited' : 'server',
+          retryAfterMs,
         },
       ),
-      retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
     };
   } catch (reason) {
     if (request.signal?.aborted) return { error: aborted(request, request.signal.reason) };
