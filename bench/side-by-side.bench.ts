@@ -5,14 +5,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BASELINE, LIBRARIES } from './side-by-side/clients.js';
+import { LIBRARIES } from './side-by-side/clients.js';
 import { type FleetRow, fleet } from './side-by-side/fleet.js';
 import {
   coldStampede,
   expiryStampede,
+  FLEET_TTL_SECONDS,
   type HotPathRow,
   hotPath,
   MARGIN_MS,
+  OUTAGE_TTL_SECONDS,
   type OutageRow,
   outage,
   type RevocationRow,
@@ -107,25 +109,30 @@ parts.push(
   ),
 );
 
-// Forge against the same axios client with a static header: the per-request cost of Forge.
-const hot: HotPathRow[] = await hotPath(
-  libraries.filter((library) => library.name === 'forge'),
-  BASELINE,
-  HOT_ROUNDS,
-  HOT_REQUESTS,
-);
+const hot: HotPathRow[] = await hotPath(HOT_ROUNDS, HOT_REQUESTS);
 parts.push(
   section(
-    `Hot path: ${HOT_REQUESTS.toLocaleString('en-US')} requests at concurrency 32, median of ${HOT_ROUNDS} alternating runs`,
+    `Hot path: ${HOT_REQUESTS.toLocaleString('en-US')} requests at concurrency 32 on one axios instance and server, median of ${HOT_ROUNDS} alternating runs`,
     table(
-      ['client', 'median ms', 'ratio to baseline', 'overhead µs/request', 'failures', 'baseline'],
+      [
+        'client',
+        'median ms',
+        'min-max ms',
+        'ratio',
+        'overhead µs/request',
+        'CPU ms',
+        'CPU ratio',
+        'failures',
+      ],
       hot.map((r) => [
-        r.library,
+        r.client,
         ms(r.medianMs),
+        `${ms(r.minMs)}-${ms(r.maxMs)}`,
         r.ratio.toFixed(3),
         r.overheadUs.toFixed(1),
+        ms(r.cpuMs),
+        r.cpuRatio.toFixed(3),
         r.failures,
-        r.baseline,
       ]),
     ),
   ),
@@ -134,15 +141,23 @@ parts.push(
 const fleetRows: FleetRow[] = await fleet(libraries, FLEET_PROCESSES, 200);
 parts.push(
   section(
-    `Fleet: ${FLEET_PROCESSES} processes x 200 concurrent requests, at start and once the token expired`,
+    `Fleet: ${FLEET_PROCESSES} processes x 200 concurrent requests, at start and once the token expired (${FLEET_TTL_SECONDS} s tokens)`,
     table(
-      ['library', 'storage', 'token requests at start', 'token requests per expiry', 'failures'],
+      [
+        'library',
+        'storage',
+        'token requests at start',
+        'token requests per expiry',
+        'failures',
+        '401s from the API',
+      ],
       fleetRows.map((r) => [
         r.library,
         r.storage,
         r.coldTokenRequests,
         r.tokenRequestsPerExpiry,
         r.failures,
+        r.unauthorized,
       ]),
     ),
   ),
@@ -154,7 +169,7 @@ console.log(`\ndone in ${elapsedS.toFixed(0)} s`);
 const forge = (rows: readonly { library: string }[]) => rows.find((r) => r.library === 'forge');
 const peersOf = <T extends { library: string }>(rows: readonly T[]) =>
   rows.filter((r) => r.library !== 'forge' && !r.library.startsWith('static'));
-const hotForge = forge(hot) as HotPathRow;
+const hotForge = hot.find((r) => r.client.startsWith('forge')) as HotPathRow;
 const checks: [string, boolean][] = [
   ['hot path within 3% of the static-header baseline', hotForge.ratio <= 1.03],
   [
@@ -166,21 +181,44 @@ const checks: [string, boolean][] = [
   ],
   [
     '0 failures in every scenario',
-    [cold, expiry, revoked, down, hot, fleetRows].every(
-      (rows: readonly { library: string; failures: number }[]) =>
-        rows.find((r) => r.library === 'forge')?.failures === 0,
+    hot.every((r) => r.failures === 0) &&
+      [cold, expiry, revoked, down, fleetRows].every(
+        (rows: readonly { library: string; failures: number }[]) =>
+          rows.find((r) => r.library === 'forge')?.failures === 0,
+      ),
+  ],
+  [
+    'no more failures than any peer, in every scenario',
+    (
+      [cold, expiry, revoked, down, fleetRows] as readonly (readonly {
+        library: string;
+        failures: number;
+      }[])[]
+    ).every((rows) =>
+      peersOf(rows).every(
+        (peer) => (rows.find((r) => r.library === 'forge')?.failures ?? 1) <= peer.failures,
+      ),
     ),
   ],
   [
-    'fewer (or as few) token requests and failures than every peer',
+    'no more token requests than any peer that failed no request (cold, expiry, revocation, fleet)',
     ([cold, expiry, revoked] as readonly (readonly Counted[])[]).every((rows) =>
-      peersOf(rows).every(
-        (peer) =>
-          (forge(rows) as Counted).tokenRequests <= peer.tokenRequests &&
-          (forge(rows) as Counted).failures <= peer.failures,
-      ),
+      peersOf(rows)
+        .filter((peer) => peer.failures === 0)
+        .every((peer) => (forge(rows) as Counted).tokenRequests <= peer.tokenRequests),
     ) &&
-      peersOf(down).every((peer) => (forge(down) as OutageRow).failures <= peer.failures) &&
+      peersOf(fleetRows)
+        .filter((peer) => peer.failures === 0)
+        .every(
+          (peer) =>
+            (forge(fleetRows) as FleetRow).tokenRequestsPerExpiry <= peer.tokenRequestsPerExpiry,
+        ),
+  ],
+  [
+    'no more token requests than any peer, whatever its failures (cold, expiry, revocation, fleet)',
+    ([cold, expiry, revoked] as readonly (readonly Counted[])[]).every((rows) =>
+      peersOf(rows).every((peer) => (forge(rows) as Counted).tokenRequests <= peer.tokenRequests),
+    ) &&
       peersOf(fleetRows).every(
         (peer) =>
           (forge(fleetRows) as FleetRow).tokenRequestsPerExpiry <= peer.tokenRequestsPerExpiry,
@@ -222,8 +260,8 @@ ${peers.map((name) => `- ${name} ${version(name)}`).join('\n')}
 - servers: @forge/testkit (oidc-provider authorization server, resource server), redis-server for the fleet
 
 Every library uses a client registered for it alone (so the token endpoint counts its requests
-apart), a token lifetime of 1 hour (cold, revocation, hot path) or ${SHORT_TTL_SECONDS} s (expiry,
-outage, fleet), and treats a token as expired ${MARGIN_MS} ms before its expiry (Forge's \`skewMs\`).
+apart), a token lifetime of 1 hour (cold, revocation, hot path), ${SHORT_TTL_SECONDS} s (expiry) or
+${OUTAGE_TTL_SECONDS} s (outage, fleet), and treats a token as expired ${MARGIN_MS} ms before its expiry (Forge's \`skewMs\`).
 
 ## Targets (Forge)
 

@@ -50,7 +50,8 @@ export interface Library {
   create(env: ClientEnv): Promise<BenchClient>;
 }
 
-async function axiosStatus(api: AxiosInstance, path: string): Promise<number> {
+/** The final status of a GET through axios; 0 when it threw without a response. */
+export async function axiosStatus(api: AxiosInstance, path: string): Promise<number> {
   try {
     return (await api.get(path)).status;
   } catch (error) {

@@ -16,7 +16,8 @@ process.on('message', (message: Message) => {
       process.send?.({ type: 'done', failures }),
     );
   } else {
-    void client.close().then(() => process.disconnect());
+    // Idle keep-alive sockets and peers' refresh timers would keep the process alive.
+    void client.close().then(() => process.exit(0));
   }
 });
 process.send?.({ type: 'ready' });

@@ -1,6 +1,9 @@
 // The scenarios. Each runs every library in turn against the same testkit
 // servers, with a client id of its own, and returns one row per library.
-import type { BenchClient, Library } from './clients.js';
+import { withForge } from '@forge/axios';
+import { ClientCredentialsTokenProvider, TokenManager } from '@forge/core';
+import axios from 'axios';
+import { axiosStatus, type BenchClient, LIBRARIES, type Library } from './clients.js';
 import {
   burst,
   loop,
@@ -14,8 +17,12 @@ import {
 
 /** Short-lived tokens for the expiry and fleet scenarios, so a run stays short. */
 export const SHORT_TTL_SECONDS = 3;
-/** Token lifetime in the outage scenario: long enough that the outage ends well before expiry. */
+/**
+ * Token lifetime in the outage and fleet scenarios: long enough that a busy
+ * machine finishes a burst (or the outage) well before the token expires.
+ */
 export const OUTAGE_TTL_SECONDS = 6;
+export const FLEET_TTL_SECONDS = 6;
 /** Every library treats a token as expired this long before its expiry (Forge: `skewMs`). */
 export const MARGIN_MS = 500;
 
@@ -191,100 +198,99 @@ export async function outage(libraries: readonly Library[]): Promise<OutageRow[]
 }
 
 export interface HotPathRow {
-  readonly library: string;
-  /** Median milliseconds for the whole run. */
+  readonly client: string;
+  /** Median wall-clock milliseconds of one run. */
   readonly medianMs: number;
-  /** Median time divided by the median of the static-header baseline on the same client. */
+  /** Fastest and slowest run, to show the run-to-run spread. */
+  readonly minMs: number;
+  readonly maxMs: number;
+  /** Median wall time divided by the static-header median. */
   readonly ratio: number;
-  /** (median - baseline median) / requests, in microseconds. */
+  /** (median - static-header median) / requests, in microseconds. */
   readonly overheadUs: number;
+  /** Median CPU milliseconds (user + system) of this process for one run: client and servers. */
+  readonly cpuMs: number;
+  readonly cpuRatio: number;
   readonly failures: number;
-  readonly baseline: string;
-}
-
-/** A static bearer header on `fetch`, the baseline of the fetch-based peers. */
-function staticFetch(apiUrl: string, token: string): BenchClient {
-  return {
-    async get(path) {
-      const response = await fetch(new URL(path, apiUrl), {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await response.arrayBuffer();
-      return response.status;
-    },
-    close: async () => {},
-  };
 }
 
 /**
- * `requests` requests at concurrency 32 per run; the libraries take turns
- * (baseline, Forge, peers, baseline, …) for `rounds` rounds, and each is
- * compared by its median run to the median run of the static-header client
- * that uses the same HTTP client (axios, or fetch for the fetch-based peers).
+ * The per-request cost of Forge on one axios instance against one server:
+ * `requests` requests at concurrency 32 per run, with the token as a static
+ * default header, then with `withForge` installed instead (same instance, same
+ * token, same sockets), alternating for `rounds` rounds (odd rounds start with
+ * Forge). Each is summarized by its median run.
  */
-export async function hotPath(
-  libraries: readonly Library[],
-  baseline: Library,
-  rounds: number,
-  requests = 20_000,
-): Promise<HotPathRow[]> {
+export async function hotPath(rounds: number, requests = 20_000): Promise<HotPathRow[]> {
   const servers = await startServers(3_600);
-  const clients: { name: string; client: BenchClient; base: string }[] = [];
+  const env = await registerClient(servers, LIBRARIES[0] as Library, MARGIN_MS);
+  const manager = new TokenManager(
+    new ClientCredentialsTokenProvider({
+      serviceName: 'bench',
+      clientId: env.clientId,
+      clientSecret: env.clientSecret,
+      tokenEndpoint: env.tokenEndpoint,
+    }),
+    { skewMs: MARGIN_MS },
+  );
   try {
-    const baseEnv = await registerClient(servers, baseline, MARGIN_MS);
-    const axiosBase = await baseline.create(baseEnv);
-    clients.push({
-      name: 'static header (axios)',
-      client: axiosBase,
-      base: 'static header (axios)',
-    });
-    if (libraries.some((library) => !library.axios)) {
-      const response = await fetch(servers.auth.tokenEndpoint, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${baseEnv.clientId}:${baseEnv.clientSecret}`).toString('base64')}`,
+    const token = await manager.getToken();
+    const api = axios.create({ baseURL: servers.api.url });
+    const client: BenchClient = { get: (path) => axiosStatus(api, path), close: async () => {} };
+    const modes: readonly { name: string; install(): () => void }[] = [
+      {
+        name: 'static header (axios)',
+        install() {
+          api.defaults.headers.common.Authorization = token.authorizationHeader;
+          return () => {
+            delete api.defaults.headers.common.Authorization;
+          };
         },
-        body: new URLSearchParams({ grant_type: 'client_credentials' }),
-      });
-      const { access_token } = (await response.json()) as { access_token: string };
-      clients.push({
-        name: 'static header (fetch)',
-        client: staticFetch(servers.api.url, access_token),
-        base: 'static header (fetch)',
-      });
-    }
-    for (const library of libraries) {
-      const env = await registerClient(servers, library, MARGIN_MS);
-      clients.push({
-        name: library.name,
-        client: await library.create(env),
-        base: library.axios ? 'static header (axios)' : 'static header (fetch)',
-      });
-    }
-    for (const { client } of clients) await loop(client, 32, 2_000); // warm-up
-    const times = new Map<string, number[]>();
+      },
+      { name: 'forge (axios + withForge)', install: () => withForge(api, manager) },
+    ];
+    const run = async (mode: (typeof modes)[number], count: number) => {
+      const uninstall = mode.install();
+      try {
+        const cpu = process.cpuUsage();
+        const result = await loop(client, 32, count);
+        const used = process.cpuUsage(cpu);
+        return { ...result, cpuMs: (used.user + used.system) / 1_000 };
+      } finally {
+        uninstall();
+      }
+    };
+    for (const mode of modes) await run(mode, 2_000); // warm-up
+    const wall = new Map<string, number[]>();
+    const cpu = new Map<string, number[]>();
     const failures = new Map<string, number>();
     for (let round = 0; round < rounds; round++) {
-      for (const { name, client } of clients) {
-        const result = await loop(client, 32, requests);
-        times.set(name, [...(times.get(name) ?? []), result.elapsedMs]);
-        failures.set(name, (failures.get(name) ?? 0) + result.failures);
+      for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
+        const result = await run(mode, requests);
+        wall.set(mode.name, [...(wall.get(mode.name) ?? []), result.elapsedMs]);
+        cpu.set(mode.name, [...(cpu.get(mode.name) ?? []), result.cpuMs]);
+        failures.set(mode.name, (failures.get(mode.name) ?? 0) + result.failures);
       }
     }
-    return clients.map(({ name, base }) => {
-      const mine = median(times.get(name) ?? []);
-      const theirs = median(times.get(base) ?? []);
+    const baseWall = median(wall.get(modes[0]?.name ?? '') ?? []);
+    const baseCpu = median(cpu.get(modes[0]?.name ?? '') ?? []);
+    return modes.map(({ name }) => {
+      const mine = median(wall.get(name) ?? []);
+      const mineCpu = median(cpu.get(name) ?? []);
       return {
-        library: name,
+        client: name,
         medianMs: mine,
-        ratio: mine / theirs,
-        overheadUs: ((mine - theirs) * 1_000) / requests,
+        minMs: Math.min(...(wall.get(name) ?? [])),
+        maxMs: Math.max(...(wall.get(name) ?? [])),
+        ratio: mine / baseWall,
+        overheadUs: ((mine - baseWall) * 1_000) / requests,
+        cpuMs: mineCpu,
+        cpuRatio: mineCpu / baseCpu,
         failures: failures.get(name) ?? 0,
-        baseline: base,
       };
     });
   } finally {
-    for (const { client } of clients) await client.close();
+    await manager.close();
     await servers.close();
   }
 }
