@@ -1,4 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsdown';
+
+// @forge/core runs on any runtime with fetch and Web Crypto; every other
+// package is for Node (node: built-ins, Node frameworks and clients).
+const { name } = JSON.parse(readFileSync(`${process.cwd()}/package.json`, 'utf8')) as {
+  name: string;
+};
 
 // One build for every package: run from a package folder as
 // `tsdown --config ../../tsdown.config.ts`. The exports map is generated here
@@ -8,7 +15,7 @@ export default defineConfig({
   cwd: process.cwd(),
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  platform: 'neutral',
+  platform: name === '@forge/core' ? 'neutral' : 'node',
   target: 'node20',
   dts: true,
   sourcemap: false,
