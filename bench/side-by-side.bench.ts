@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { LIBRARIES } from './side-by-side/clients.js';
 import { type FleetRow, fleet } from './side-by-side/fleet.js';
 import {
+  type ClientOverheadRow,
+  clientOverhead,
   coldStampede,
   expiryStampede,
   FLEET_TTL_SECONDS,
@@ -133,6 +135,23 @@ parts.push(
         ms(r.cpuMs),
         r.cpuRatio.toFixed(3),
         r.failures,
+      ]),
+    ),
+  ),
+);
+
+const overhead: ClientOverheadRow[] = await clientOverhead(HOT_ROUNDS, HOT_REQUESTS);
+const baseUs = overhead[0]?.usPerRequest ?? Number.NaN;
+parts.push(
+  section(
+    `Client side alone: the same ${HOT_REQUESTS.toLocaleString('en-US')} requests through an axios adapter that answers at once (no socket, no server), median of ${HOT_ROUNDS} alternating runs`,
+    table(
+      ['client', 'µs/request', 'min-max µs', 'Forge adds µs/request'],
+      overhead.map((r) => [
+        r.client,
+        r.usPerRequest.toFixed(1),
+        `${r.minUs.toFixed(1)}-${r.maxUs.toFixed(1)}`,
+        (r.usPerRequest - baseUs).toFixed(1),
       ]),
     ),
   ),

@@ -1,7 +1,7 @@
 // The scenarios. Each runs every library in turn against the same testkit
 // servers, with a client id of its own, and returns one row per library.
 import { withForge } from '@forge/axios';
-import { ClientCredentialsTokenProvider, TokenManager } from '@forge/core';
+import { ClientCredentialsTokenProvider, Token, TokenManager } from '@forge/core';
 import axios from 'axios';
 import { axiosStatus, type BenchClient, LIBRARIES, type Library } from './clients.js';
 import {
@@ -292,5 +292,74 @@ export async function hotPath(rounds: number, requests = 20_000): Promise<HotPat
   } finally {
     await manager.close();
     await servers.close();
+  }
+}
+
+export interface ClientOverheadRow {
+  readonly client: string;
+  /** Median microseconds per request through axios with an adapter that answers at once. */
+  readonly usPerRequest: number;
+  readonly minUs: number;
+  readonly maxUs: number;
+}
+
+/**
+ * The client side alone: the same comparison as {@link hotPath}, but through an
+ * axios adapter that answers 200 at once, so no socket, server or other process
+ * adds its noise. `rounds` alternating runs of `requests` at concurrency 32.
+ */
+export async function clientOverhead(
+  rounds: number,
+  requests = 20_000,
+): Promise<ClientOverheadRow[]> {
+  const token = new Token({ accessToken: 'bench-access-token', expiresAt: Date.now() + 3_600_000 });
+  const manager = new TokenManager({ serviceName: 'bench', fetchToken: async () => token });
+  const api = axios.create({
+    baseURL: 'http://127.0.0.1:9',
+    adapter: async (config) => ({ data: '', status: 200, statusText: 'OK', headers: {}, config }),
+  });
+  const client: BenchClient = { get: (path) => axiosStatus(api, path), close: async () => {} };
+  const modes: readonly { name: string; install(): () => void }[] = [
+    {
+      name: 'static header (axios)',
+      install() {
+        api.defaults.headers.common.Authorization = token.authorizationHeader;
+        return () => {
+          delete api.defaults.headers.common.Authorization;
+        };
+      },
+    },
+    { name: 'forge (axios + withForge)', install: () => withForge(api, manager) },
+  ];
+  try {
+    const perRequest = new Map<string, number[]>();
+    for (let round = -1; round < rounds; round++) {
+      for (const mode of round % 2 === 0 ? modes : [...modes].reverse()) {
+        const uninstall = mode.install();
+        try {
+          const result = await loop(client, 32, requests);
+          // Round -1 is the warm-up.
+          if (round >= 0) {
+            perRequest.set(mode.name, [
+              ...(perRequest.get(mode.name) ?? []),
+              (result.elapsedMs * 1_000) / requests,
+            ]);
+          }
+        } finally {
+          uninstall();
+        }
+      }
+    }
+    return modes.map(({ name }) => {
+      const values = perRequest.get(name) ?? [];
+      return {
+        client: name,
+        usPerRequest: median(values),
+        minUs: Math.min(...values),
+        maxUs: Math.max(...values),
+      };
+    });
+  } finally {
+    await manager.close();
   }
 }
