@@ -2,6 +2,7 @@ import {
   type Authorization,
   type AuthorizationRequest,
   type AuthorizerOrManager,
+  authorizationBody,
   authorizeRequest,
   ConfigurationError,
   isReplayableBody,
@@ -26,6 +27,7 @@ interface Sent {
   readonly url: string | undefined;
   readonly params: unknown;
   readonly data: unknown;
+  readonly transformRequest: InternalAxiosRequestConfig['transformRequest'];
   readonly beforeRedirect: InternalAxiosRequestConfig['beforeRedirect'];
 }
 
@@ -49,8 +51,27 @@ function lowerCaseHeaders(headers: unknown): Record<string, string> {
   return record;
 }
 
-function formBody(data: unknown): string | URLSearchParams | undefined {
-  return data instanceof URLSearchParams || typeof data === 'string' ? data : undefined;
+// axios gives these methods a form content type, after the interceptors, when none is set.
+const FORM_BY_DEFAULT = new Set(['post', 'put', 'patch']);
+
+type Transform = (this: InternalAxiosRequestConfig, data: unknown, headers: unknown) => unknown;
+
+/**
+ * Serializes the body now, with the request's own `transformRequest` chain
+ * (axios's JSON and form serialization, and any the caller added), then
+ * switches the chain off for this send so it runs once. A signer then sees
+ * exactly the bytes axios sends, whatever the caller's transforms do.
+ */
+function serializeNow(config: InternalAxiosRequestConfig): void {
+  const headers = config.headers as unknown as { normalize?(format: boolean): unknown };
+  // Another interceptor replaced axios's headers object: leave serialization to axios.
+  if (typeof headers?.normalize !== 'function') return;
+  const chain = config.transformRequest;
+  const transforms = (Array.isArray(chain) ? chain : chain ? [chain] : []) as Transform[];
+  let data: unknown = config.data;
+  for (const transform of transforms) data = transform.call(config, data, headers.normalize(false));
+  config.data = data;
+  config.transformRequest = [];
 }
 
 function setHeader(
@@ -135,14 +156,22 @@ export function withForge(
   const requestId = instance.interceptors.request.use(async (input) => {
     const config = input as ForgeConfig;
     const url = instance.getUri(config);
+    const original = { data: config.data, transformRequest: config.transformRequest };
+    if (authorizer.signsBody === true && config.data !== undefined) serializeNow(config);
     const headers = lowerCaseHeaders(config.headers);
-    // axios sets the content type of URLSearchParams data only after the interceptors.
-    if (config.data instanceof URLSearchParams) headers['content-type'] ??= FORM;
+    const method = (config.method ?? 'get').toLowerCase();
+    // axios sets these content types only after the interceptors.
+    if (
+      config.data instanceof URLSearchParams ||
+      (typeof config.data === 'string' && FORM_BY_DEFAULT.has(method))
+    ) {
+      headers['content-type'] ??= FORM;
+    }
     const request: AuthorizationRequest = {
-      method: (config.method ?? 'get').toUpperCase(),
+      method: method.toUpperCase(),
       url,
       headers,
-      body: headers['content-type']?.includes(FORM) ? formBody(config.data) : undefined,
+      body: authorizationBody(authorizer, config.data, headers['content-type']),
       attempt: config.forgeAttempt ?? 0,
     };
     const authorization = await authorizeRequest(authorizer, request, PKG);
@@ -152,7 +181,8 @@ export function withForge(
       authorization,
       url: config.url,
       params: config.params,
-      data: config.data,
+      data: original.data,
+      transformRequest: original.transformRequest,
       beforeRedirect: config.beforeRedirect,
     });
     for (const name in authorization.headers) {
@@ -188,6 +218,7 @@ export function withForge(
     config.url = entry.url;
     config.params = entry.params;
     config.data = entry.data;
+    config.transformRequest = entry.transformRequest;
     config.beforeRedirect = entry.beforeRedirect;
     config.forgeAttempt = entry.request.attempt + 1;
     return true;

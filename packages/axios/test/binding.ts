@@ -3,6 +3,7 @@ import {
   type AdapterBinding,
   type ContractClient,
   type ContractResponse,
+  type JsonBody,
   nodeStream,
   type StreamBody,
 } from '@forge/test-utils';
@@ -11,6 +12,16 @@ import { withForge } from '../src/index.js';
 
 function isStream(body: unknown): body is StreamBody {
   return typeof body === 'object' && body !== null && 'chunks' in body;
+}
+
+function isJson(body: unknown): body is JsonBody {
+  return typeof body === 'object' && body !== null && 'json' in body;
+}
+
+// axios serializes object data itself: that is its JSON body.
+function axiosData(body: string | URLSearchParams | StreamBody | JsonBody): unknown {
+  if (isStream(body)) return nodeStream(body);
+  return isJson(body) ? body.json : body;
 }
 
 async function answer(
@@ -42,7 +53,7 @@ export function axiosBinding(name: string, axios: AxiosStatic): AdapterBinding {
         get: (url, opts) => answer(() => instance.get(url, { headers: { ...opts?.headers } })),
         post: (url, body, opts) =>
           answer(() =>
-            instance.post(url, isStream(body) ? nodeStream(body) : body, {
+            instance.post(url, axiosData(body), {
               headers: { ...opts?.headers },
             }),
           ),

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
+  type Authorizer,
   ClientCredentialsTokenProvider,
   ConfigurationError,
   ExponentialAuthRetryStrategy,
@@ -119,6 +123,121 @@ describe('withForge (axios specifics)', () => {
       expect(foreign.lastRequest()).toMatchObject({ hadAuthorization: false });
     } finally {
       await foreign.close();
+    }
+  });
+});
+
+interface Received {
+  readonly path: string;
+  readonly contentType: string | undefined;
+  readonly bodyDigest: string | undefined;
+  readonly raw: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('base64');
+
+// Records the raw bytes it receives; `/once-401` answers 401 to its first request.
+async function startEcho(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  let refused = false;
+  const read = async (request: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const server: Server = createServer((request, response) => {
+    read(request).then((raw) => {
+      const path = request.url ?? '/';
+      received.push({
+        path,
+        contentType: request.headers['content-type'],
+        bodyDigest: request.headers['x-body-sha256'] as string | undefined,
+        raw,
+      });
+      const status = path === '/once-401' && !refused ? 401 : 200;
+      if (path === '/once-401') refused = true;
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('withForge with a body signer (signsBody)', () => {
+  // Signs a digest of the body it is handed, as OAuth 1 oauth_body_hash does.
+  const seen: { body: unknown; contentType: string | undefined }[] = [];
+  const digestSigner: Authorizer = {
+    signsBody: true,
+    authorize(request) {
+      seen.push({ body: request.body, contentType: request.headers['content-type'] });
+      return { headers: { 'x-body-sha256': sha256(String(request.body ?? '')) } };
+    },
+    onUnauthorized: () => ({ retry: true, delayMs: 0 }),
+  };
+
+  it('signs the bytes axios sends: object data through the caller’s and axios’s transforms, run once per send', async () => {
+    const echo = await startEcho();
+    try {
+      seen.length = 0;
+      let transformed = 0;
+      const snakeCase = (data: unknown) => {
+        transformed += 1;
+        if (typeof data !== 'object' || data === null) return data;
+        return Object.fromEntries(
+          Object.entries(data).map(([key, value]) => [
+            key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+            value,
+          ]),
+        );
+      };
+      const instance = axios.create({
+        baseURL: echo.url,
+        transformRequest: [snakeCase, ...[axios.defaults.transformRequest ?? []].flat()],
+      });
+      withForge(instance, digestSigner);
+      const data = { orderId: 7, note: 'ünï ✓' };
+      await instance.post('/once-401', data);
+      expect(transformed).toBe(2); // the first send and the retry, once each
+      expect(echo.received).toHaveLength(2);
+      for (const request of echo.received) {
+        expect(request.raw).toBe('{"order_id":7,"note":"ünï ✓"}');
+        expect(request.contentType).toBe('application/json');
+        expect(request.bodyDigest).toBe(sha256(request.raw));
+      }
+      expect(data).toEqual({ orderId: 7, note: 'ünï ✓' });
+      expect(seen.map(({ body }) => body)).toEqual([echo.received[0]!.raw, echo.received[1]!.raw]);
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it('signs string JSON as axios trims it, and a bare string POST as the form axios declares it', async () => {
+    const echo = await startEcho();
+    try {
+      seen.length = 0;
+      const instance = axios.create({ baseURL: echo.url });
+      withForge(instance, digestSigner);
+      await instance.post('/json', ' {"a":1}\n', {
+        headers: { 'content-type': 'application/json' },
+      });
+      await instance.post('/bare', 'a=1&b=2');
+      expect(echo.received.map(({ raw, contentType }) => ({ raw, contentType }))).toEqual([
+        { raw: '{"a":1}', contentType: 'application/json' },
+        { raw: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded' },
+      ]);
+      expect(echo.received.every((r) => r.bodyDigest === sha256(r.raw))).toBe(true);
+      expect(seen).toEqual([
+        { body: '{"a":1}', contentType: 'application/json' },
+        { body: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded' },
+      ]);
+    } finally {
+      await echo.close();
     }
   });
 });

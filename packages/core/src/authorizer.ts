@@ -9,8 +9,11 @@ export interface AuthorizationRequest {
   /** Headers already set on the request, names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
   /**
-   * The body when it is `application/x-www-form-urlencoded` (request signers
-   * need its parameters), a string for other text bodies, otherwise absent.
+   * The body when it is `application/x-www-form-urlencoded` (as a string or
+   * `URLSearchParams`), for every authorizer. For one with
+   * {@link Authorizer.signsBody}, also any other text body exactly as it will
+   * be sent (JSON included, serialized by the client or the adapter). Absent
+   * otherwise, and for bodies that are not text (bytes, streams, `FormData`).
    */
   readonly body?: string | URLSearchParams | undefined;
   /** 0 for the first send, then 1, 2, … for each retry after a 401. */
@@ -56,6 +59,24 @@ export interface RetryDecision {
  * ```
  */
 export interface Authorizer {
+  /**
+   * `true` when `authorize()` needs the request body (request signers, e.g.
+   * OAuth 1 `oauth_body_hash`): adapters then pass text bodies, serializing
+   * JSON bodies themselves so the bytes signed are the bytes sent. Absent or
+   * `false`, adapters pass only form bodies, so the hot path of a bearer
+   * authorizer never touches bodies.
+   *
+   * @example
+   * ```ts
+   * const signer: Authorizer = {
+   *   signsBody: true,
+   *   authorize: async ({ body }) => ({
+   *     headers: { 'x-body-sha256': await sha256Base64(typeof body === 'string' ? body : '') },
+   *   }),
+   * };
+   * ```
+   */
+  readonly signsBody?: boolean;
   /**
    * Returns what to add to the request, or `undefined` to send it unchanged
    * (the policy excludes it, or the origin may not receive credentials).

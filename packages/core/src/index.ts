@@ -1,5 +1,6 @@
 export {
   type AuthorizerOrManager,
+  authorizationBody,
   authorizeRequest,
   isReplayableBody,
   mayForwardCredentials,

@@ -2,6 +2,7 @@ import {
   type Authorization,
   type AuthorizationRequest,
   type AuthorizerOrManager,
+  authorizationBody,
   authorizeRequest,
   ForgeError,
   isReplayableBody,
@@ -40,7 +41,6 @@ interface Sent {
 
 const PKG = 'got';
 const ATTEMPT = '@forge/got:attempt';
-const FORM = 'application/x-www-form-urlencoded';
 
 function stringHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
   const record: Record<string, string> = {};
@@ -52,15 +52,14 @@ function stringHeaders(headers: Readonly<Record<string, unknown>>): Record<strin
   return record;
 }
 
-function formBody(
-  form: unknown,
-  body: unknown,
-  headers: Record<string, string>,
-): string | URLSearchParams | undefined {
-  if (form !== undefined && form !== null)
-    return new URLSearchParams(form as Record<string, string>);
-  if (!headers['content-type']?.includes(FORM)) return undefined;
-  return typeof body === 'string' ? body : undefined;
+// got serializes `json` (with the instance's `stringifyJson`) and `form` into
+// `body`, and sets their content type, before beforeRequest runs: the body
+// read here is the text got sends.
+function clientBody(options: { body?: unknown; form?: unknown }): unknown {
+  if (options.form !== undefined && options.form !== null) {
+    return new URLSearchParams(options.form as Record<string, string>);
+  }
+  return options.body;
 }
 
 /**
@@ -105,7 +104,7 @@ export function forgeHooks(
       method: options.method.toUpperCase(),
       url: String(options.url),
       headers: current,
-      body: formBody(options.form, options.body, current),
+      body: authorizationBody(authorizer, clientBody(options), current['content-type']),
       attempt: typeof context[ATTEMPT] === 'number' ? context[ATTEMPT] : 0,
     };
     const authorization = await authorizeRequest(authorizer, request, PKG);

@@ -3,6 +3,7 @@ import {
   type AdapterBinding,
   type ContractClient,
   type ContractResponse,
+  type JsonBody,
   nodeStream,
   type StreamBody,
 } from '@forge/test-utils';
@@ -11,6 +12,16 @@ import { forgeHooks } from '../src/index.js';
 
 function isStream(body: unknown): body is StreamBody {
   return typeof body === 'object' && body !== null && 'chunks' in body;
+}
+
+function isJson(body: unknown): body is JsonBody {
+  return typeof body === 'object' && body !== null && 'json' in body;
+}
+
+function gotBody(body: string | URLSearchParams | StreamBody | JsonBody): object {
+  if (body instanceof URLSearchParams) return { form: Object.fromEntries(body) };
+  if (isJson(body)) return { json: body.json };
+  return { body: isStream(body) ? nodeStream(body) : body };
 }
 
 type GotResponse = { statusCode: number; body: string };
@@ -68,9 +79,7 @@ export function gotBinding(name: string, got: Got): AdapterBinding {
                 ...absolute(pathOrUrl),
                 method: 'POST',
                 headers: { ...opts?.headers },
-                ...(body instanceof URLSearchParams
-                  ? { form: Object.fromEntries(body) }
-                  : { body: isStream(body) ? nodeStream(body) : body }),
+                ...gotBody(body),
               }) as never,
           ),
       };

@@ -1,7 +1,9 @@
 import {
   type Authorization,
   type AuthorizationRequest,
+  type Authorizer,
   type AuthorizerOrManager,
+  authorizationBody,
   authorizeRequest,
   ConfigurationError,
   ForgeError,
@@ -41,7 +43,6 @@ interface Sent {
 }
 
 const PKG = 'ky';
-const FORM = 'application/x-www-form-urlencoded';
 
 // ky 2 hands every hook one state object; ky 1 passes (request, options, response?, state).
 function hookState(args: readonly unknown[]): HookState {
@@ -65,12 +66,20 @@ function lowerCaseHeaders(headers: Headers): Record<string, string> {
   return record;
 }
 
-function formBody(
+// ky has already serialized `json` into `body` (a string) and built the
+// Request from it. For a signer, read the text back from the Request: an
+// earlier hook may have replaced it, and those are the bytes fetch sends.
+async function requestBody(
+  authorizer: Authorizer,
+  request: Request,
   body: unknown,
   headers: Record<string, string>,
-): string | URLSearchParams | undefined {
-  if (body instanceof URLSearchParams) return body;
-  return typeof body === 'string' && headers['content-type']?.includes(FORM) ? body : undefined;
+): Promise<string | URLSearchParams | undefined> {
+  const text =
+    authorizer.signsBody === true && typeof body === 'string' && request.body !== null
+      ? await request.clone().text()
+      : body;
+  return authorizationBody(authorizer, text, headers['content-type']);
 }
 
 function apply(request: Request, authorization: Authorization): void {
@@ -157,7 +166,7 @@ export function withForge<T extends KyLike<T>>(
       method: request.method,
       url: request.url,
       headers,
-      body: formBody(options.body, headers),
+      body: await requestBody(authorizer, request, options.body, headers),
       attempt: 0,
     };
     const authorization = await authorizeRequest(authorizer, described, PKG);

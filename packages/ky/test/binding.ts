@@ -3,6 +3,7 @@ import type {
   AdapterBinding,
   ContractClient,
   ContractResponse,
+  JsonBody,
   StreamBody,
 } from '@forge/test-utils';
 import { withForge } from '../src/index.js';
@@ -17,6 +18,15 @@ interface KyClient {
 
 function isStream(body: unknown): body is StreamBody {
   return typeof body === 'object' && body !== null && 'chunks' in body;
+}
+
+function isJson(body: unknown): body is JsonBody {
+  return typeof body === 'object' && body !== null && 'json' in body;
+}
+
+function kyBody(body: string | URLSearchParams | StreamBody | JsonBody): object {
+  if (isStream(body)) return { body: webStream(body), duplex: 'half' };
+  return isJson(body) ? { json: body.json } : { body };
 }
 
 function webStream(body: StreamBody): ReadableStream<Uint8Array> {
@@ -71,8 +81,7 @@ export function kyBinding(name: string, ky: KyClient): AdapterBinding {
             client(url(pathOrUrl), {
               method: 'post',
               headers: { ...opts?.headers },
-              body: isStream(body) ? webStream(body) : body,
-              ...(isStream(body) ? { duplex: 'half' } : {}),
+              ...kyBody(body),
             }),
           ),
       };

@@ -1,6 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { withForge as withForgeAxios } from '@forge/axios';
-import { AuthenticationError, TokenEndpointError } from '@forge/core';
+import { AuthenticationError, ForgeError, TokenEndpointError } from '@forge/core';
 import { forgeHooks } from '@forge/got';
 import { withForge as withForgeKy } from '@forge/ky';
 import axios from 'axios';
@@ -55,7 +55,14 @@ function authorizerFor(extra: Partial<OAuth1AuthorizerOptions> = {}) {
 interface Client {
   getJson(path: string, query: [string, string][]): Promise<{ status: number; body: EchoBody }>;
   postForm(path: string, form: [string, string][]): Promise<{ status: number; body: EchoBody }>;
+  /** A JSON value the client serializes: axios object `data`, got and ky `json`. */
   postJson(path: string, json: unknown): Promise<{ status: number; body: EchoBody }>;
+  /** A string body with its content type. */
+  postText(
+    path: string,
+    text: string,
+    contentType: string,
+  ): Promise<{ status: number; body: EchoBody }>;
 }
 
 /** The provider's echo, or the OAuth problem report of a refused request. */
@@ -63,15 +70,22 @@ function echoOf(text: string): EchoBody {
   return text.startsWith('{') ? (JSON.parse(text) as EchoBody) : ({ body: text } as EchoBody);
 }
 
-type Tamper = ((url: string) => string) | undefined;
+/** Changes a request after Forge signed it: its URL, or its (text) body. */
+interface Tamper {
+  readonly url?: (url: string) => string;
+  readonly body?: (body: string) => string;
+}
 
 function axiosClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): Client {
   const api = axios.create({ baseURL: provider.origin, validateStatus: () => true });
   // Registered first, so it runs after Forge's interceptor (axios runs request interceptors last-in first).
   if (tamper) {
     api.interceptors.request.use((config) => {
-      config.url = tamper(api.getUri(config));
-      config.params = undefined;
+      if (tamper.url) {
+        config.url = tamper.url(api.getUri(config));
+        config.params = undefined;
+      }
+      if (tamper.body) config.data = tamper.body(config.data as string);
       return config;
     });
   }
@@ -90,6 +104,10 @@ function axiosClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper)
       const response = await api.post(path, json);
       return { status: response.status, body: response.data };
     },
+    async postText(path, text, contentType) {
+      const response = await api.post(path, text, { headers: { 'content-type': contentType } });
+      return { status: response.status, body: response.data };
+    },
   };
 }
 
@@ -105,8 +123,9 @@ function gotClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): 
         ...hooks.beforeRequest,
         ...(tamper
           ? [
-              (opts: { url?: string | URL | undefined }) => {
-                opts.url = new URL(tamper(String(opts.url)));
+              (opts: { url?: string | URL | undefined; body?: unknown }) => {
+                if (tamper.url) opts.url = new URL(tamper.url(String(opts.url)));
+                if (tamper.body) opts.body = tamper.body(String(opts.body));
               },
             ]
           : []),
@@ -128,6 +147,8 @@ function gotClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): 
         }),
       ),
     postJson: (path, json) => read(api.post(path.slice(1), { json })),
+    postText: (path, text, contentType) =>
+      read(api.post(path.slice(1), { body: text, headers: { 'content-type': contentType } })),
   };
 }
 
@@ -138,7 +159,17 @@ function kyClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): C
   );
   if (tamper) {
     api = api.extend({
-      hooks: { beforeRequest: [({ request }) => new Request(tamper(request.url), request)] },
+      hooks: {
+        beforeRequest: [
+          async ({ request }) =>
+            new Request(tamper.url?.(request.url) ?? request.url, {
+              method: request.method,
+              headers: request.headers,
+              body: tamper.body ? tamper.body(await request.clone().text()) : request.body,
+              duplex: 'half',
+            } as RequestInit),
+        ],
+      },
     });
   }
   const read = async (response: Response) => ({
@@ -151,6 +182,8 @@ function kyClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): C
     postForm: async (path, form) =>
       read(await api.post(path.slice(1), { body: new URLSearchParams(form) })),
     postJson: async (path, json) => read(await api.post(path.slice(1), { json })),
+    postText: async (path, text, contentType) =>
+      read(await api.post(path.slice(1), { body: text, headers: { 'content-type': contentType } })),
   };
 }
 
@@ -225,10 +258,60 @@ describe.each(adapters)('through @forge/%s', (_name, client) => {
 
   it('is rejected (401) when a parameter changes after signing', async () => {
     const before = provider.rejections.length;
-    const tamper = (url: string) => url.replace('size=original', 'size=large');
+    const tamper = { url: (url: string) => url.replace('size=original', 'size=large') };
     const { status } = await client({}, tamper).getJson('/api/photos', QUERY);
     expect(status).toBe(401);
     expect(provider.rejections.slice(before)).toEqual(['signature_invalid']);
+  });
+
+  it('covers a JSON value the client serializes with oauth_body_hash (SHA-1)', async () => {
+    const json = { text: 'héllo ✓ & co', list: [1, 2, 3], nested: { none: null } };
+    const { status, body } = await client({ bodyHash: true }).postJson('/api/items?x=1', json);
+    expect(status).toBe(200);
+    expect(JSON.parse(body.body)).toEqual(json);
+    expect(body.bodyHash).toBe(createHash('sha1').update(body.body).digest('base64'));
+    expect(body.parameters).toEqual([['x', '1']]);
+  });
+
+  it('covers string JSON and text bodies with oauth_body_hash (HMAC-SHA256, SHA-256 hash)', async () => {
+    const api = client({ bodyHash: true, signatureMethod: 'HMAC-SHA256' });
+    const text = '{"amount":1,"note":"ünïcode"}';
+    const json = await api.postText('/api/items', text, 'application/json');
+    expect(json.status).toBe(200);
+    expect(json.body.body).toBe(text);
+    expect(json.body.bodyHash).toBe(createHash('sha256').update(text).digest('base64'));
+    const plain = await api.postText('/api/notes', 'a=1 is not a form here', 'text/plain');
+    expect(plain.status).toBe(200);
+    expect(plain.body.parameters).toEqual([]);
+    expect(plain.body.bodyHash).toBe(
+      createHash('sha256').update('a=1 is not a form here').digest('base64'),
+    );
+  });
+
+  it('keeps signing form parameters (and no body hash) for a form body with bodyHash on', async () => {
+    const form: [string, string][] = [['status', 'form with bodyHash on']];
+    const { status, body } = await client({ bodyHash: true }).postForm('/api/statuses', form);
+    expect(status).toBe(200);
+    expect(body.parameters).toEqual(form);
+    expect(body.bodyHash).toBeUndefined();
+  });
+
+  it('is rejected (401 body_hash_invalid) when the JSON body changes after signing', async () => {
+    const before = provider.rejections.length;
+    const tamper = { body: (body: string) => body.replace('"amount":1', '"amount":1000') };
+    const { status } = await client({ bodyHash: true }, tamper).postJson('/api/payments', {
+      amount: 1,
+    });
+    expect(status).toBe(401);
+    expect(provider.rejections.slice(before)).toEqual(['body_hash_invalid']);
+  });
+
+  it('refuses to put the signature in a JSON body (transmission body) instead of replacing the body', async () => {
+    const error = await client({ transmission: 'body' })
+      .postJson('/api/items', { keep: 'me' })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ForgeError);
+    expect((error as ForgeError).code).toBe('FORGE_REQUEST');
   });
 });
 

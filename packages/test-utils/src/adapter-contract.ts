@@ -34,14 +34,22 @@ export interface StreamBody {
   readonly chunks: readonly string[];
 }
 
+/**
+ * A value the client itself serializes as JSON: axios object `data`, got and
+ * ky `json`.
+ */
+export interface JsonBody {
+  readonly json: unknown;
+}
+
 /** The HTTP client under test, bound to one adapter. */
 export interface ContractClient {
   /** GET a path (relative to the base URL) or an absolute URL. */
   get(pathOrUrl: string, options?: ContractRequestOptions): Promise<ContractResponse>;
-  /** POST a string, form or streamed body. */
+  /** POST a string, form, streamed or JSON body. */
   post(
     pathOrUrl: string,
-    body: string | URLSearchParams | StreamBody,
+    body: string | URLSearchParams | StreamBody | JsonBody,
     options?: ContractRequestOptions,
   ): Promise<ContractResponse>;
   /** Removes Forge from the client, when the adapter supports it. */
@@ -378,6 +386,39 @@ export function runAdapterContract(binding: AdapterBinding): void {
       expect(request.headers['content-type']).toContain('application/x-www-form-urlencoded');
       expect(String(request.body)).toBe('name=x+y');
       expect(request.attempt).toBe(0);
+    });
+
+    it('hands an authorizer with signsBody text and JSON bodies as sent; one without gets none', async () => {
+      const seen: { signsBody: boolean; body: unknown; contentType: string | undefined }[] = [];
+      const recorder = (signsBody: boolean): Authorizer => ({
+        ...(signsBody ? { signsBody } : {}),
+        authorize(request) {
+          seen.push({
+            signsBody,
+            body: request.body,
+            contentType: request.headers['content-type'],
+          });
+          return { headers: { 'x-signed': String(signsBody) } };
+        },
+      });
+      const json = { sku: 'A-1', note: 'ünï ✓', list: [1, 2], none: null };
+      const text = 'plain text, ✓ & = not a form';
+      for (const signsBody of [true, false]) {
+        const client = binding.makeClient(api.url, recorder(signsBody));
+        const sentJson = await client.post('/public/json', { json });
+        expect(sentJson).toMatchObject({ status: 200, body: { body: json } });
+        const sentText = await client.post('/public/text', text, {
+          headers: { 'content-type': 'text/plain' },
+        });
+        expect(sentText).toMatchObject({ status: 200, body: { body: text } });
+      }
+      expect(seen).toEqual([
+        { signsBody: true, body: JSON.stringify(json), contentType: 'application/json' },
+        { signsBody: true, body: text, contentType: 'text/plain' },
+        // Without signsBody the adapter does no body work, so the client may not have set the type yet.
+        expect.objectContaining({ signsBody: false, body: undefined }),
+        { signsBody: false, body: undefined, contentType: 'text/plain' },
+      ]);
     });
 
     it('fails at install time with a ConfigurationError naming the option', () => {

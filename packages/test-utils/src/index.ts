@@ -3,6 +3,7 @@ export {
   type ContractClient,
   type ContractRequestOptions,
   type ContractResponse,
+  type JsonBody,
   nodeStream,
   runAdapterContract,
   type StreamBody,

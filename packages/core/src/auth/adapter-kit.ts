@@ -168,6 +168,34 @@ export function mayForwardCredentials(authorizer: Authorizer, from: string, to: 
   }
 }
 
+const FORM_TYPE = /application\/x-www-form-urlencoded/i;
+
+/**
+ * The `body` to put in an {@link AuthorizationRequest}, from the body a client
+ * will send (already serialized: adapters turn JSON into its text first) and
+ * its content type. Every authorizer gets form bodies (`URLSearchParams`, or a
+ * string declared `application/x-www-form-urlencoded`); one with
+ * `signsBody` also gets every other string body. Bytes, streams and
+ * `FormData` are never passed: reading them would cost a copy or consume them.
+ *
+ * @example
+ * ```ts
+ * const body = authorizationBody(authorizer, options.body, headers['content-type']);
+ * authorizationBody(bearerAuthorizer, '{"a":1}', 'application/json'); // undefined
+ * authorizationBody(oauth1Signer, '{"a":1}', 'application/json');     // '{"a":1}'
+ * ```
+ */
+export function authorizationBody(
+  authorizer: Authorizer,
+  body: unknown,
+  contentType: string | undefined,
+): string | URLSearchParams | undefined {
+  if (body instanceof URLSearchParams) return body;
+  if (typeof body !== 'string') return undefined;
+  if (authorizer.signsBody === true) return body;
+  return contentType !== undefined && FORM_TYPE.test(contentType) ? body : undefined;
+}
+
 /**
  * Whether a request body can be sent a second time: strings, bytes, blobs,
  * form data, URL parameters and plain (JSON) values can; streams and async

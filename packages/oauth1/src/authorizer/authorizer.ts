@@ -70,6 +70,12 @@ export interface OAuth1Authorizer extends Authorizer {
   /** The policy requests are checked against, when one was given. */
   readonly policy: RequestPolicy | undefined;
   /**
+   * Always `true`: adapters hand over text and JSON bodies as sent, so
+   * `bodyHash` covers them, and a JSON body meeting transmission `'body'`
+   * fails with an error instead of being replaced by a form body.
+   */
+  readonly signsBody: true;
+  /**
    * Imports the signing key now, so a bad RSA key fails at start-up with a
    * `ConfigurationError` naming `privateKey`. {@link createOAuth1Authorizer} calls it for you.
    */
@@ -138,8 +144,9 @@ function compilePolicy(
 /**
  * Makes a `@forge/core` `Authorizer` that signs each request with OAuth 1.0a,
  * so `@forge/axios`, `@forge/got` and `@forge/ky` sign requests unchanged.
- * The adapters hand over the method, the final URL and the form body; query
- * and form parameters are signed, other bodies through `bodyHash`.
+ * The adapters hand over the method, the final URL and the body as sent
+ * (text and JSON; not bytes, streams or `FormData`); query and form
+ * parameters are signed, other bodies through `bodyHash`.
  *
  * An RSA key is checked structurally here and imported by Web Crypto on the
  * first request; use {@link createOAuth1Authorizer} to import it up front.
@@ -178,6 +185,7 @@ export function oauth1Authorizer(options: OAuth1AuthorizerOptions): OAuth1Author
   return {
     signer,
     policy,
+    signsBody: true,
     ready: () => signer.ready(),
     ...(policy ? { mayRedirect: (from: string, to: string) => policy.mayRedirect(from, to) } : {}),
     async authorize(request) {

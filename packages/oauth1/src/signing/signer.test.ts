@@ -126,11 +126,11 @@ describe('oauth_body_hash', () => {
       signer.sign({
         method: 'POST',
         url: 'https://api.example.com/',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/octet-stream' },
       }),
     ).rejects.toMatchObject({
       code: 'FORGE_REQUEST',
-      message: expect.stringContaining('JSON.stringify'),
+      message: expect.stringContaining('not bytes, streams or FormData'),
     });
   });
 });

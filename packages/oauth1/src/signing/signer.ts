@@ -133,7 +133,7 @@ function byName([a]: Parameter, [b]: Parameter): number {
 }
 
 // A content type on a method with a body means a body exists that the
-// adapter did not hand over (a stream, bytes, an object it serializes later):
+// adapter did not hand over (bytes, a stream, FormData):
 // hashing the empty string instead would only earn a 401.
 function hasUnseenBody(request: SignableRequest): boolean {
   const method = request.method.toUpperCase();
@@ -144,7 +144,7 @@ function hasUnseenBody(request: SignableRequest): boolean {
 function missingBodyError(method: string): ForgeError {
   return new ForgeError(
     ForgeErrorCode.Request,
-    `bodyHash is on but the body of this ${method.toUpperCase()} request did not reach the signer as text (the HTTP client adapter passed none), so oauth_body_hash cannot cover it; send the body as a string (e.g. JSON.stringify(data)) through an adapter that hands text bodies to the authorizer, or turn bodyHash off`,
+    `bodyHash is on but the body of this ${method.toUpperCase()} request did not reach the signer as text (adapters pass strings and JSON, not bytes, streams or FormData), so oauth_body_hash cannot cover it; send the body as a string or JSON, or turn bodyHash off`,
     { package: 'oauth1' },
   );
 }
