@@ -11,10 +11,15 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'apps/*/**/*.test.ts',
       'test/**/*.test.ts',
+      'compat/*/**/*.test.ts',
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Workspace packages injected as copies (compat/*: `dependenciesMeta`
+    // `injected`) go through Vite, as the sources do: Node would resolve their
+    // `@forge/*` imports to TypeScript sources it cannot run.
+    server: { deps: { inline: [/\/node_modules\/\.pnpm\/@forge\+[^/]+@file\+/] } },
   },
 });
