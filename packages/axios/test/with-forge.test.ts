@@ -14,7 +14,8 @@ import {
   startAuthServer,
   startResourceServer,
 } from '@forge/testkit';
-import axios from 'axios';
+import axios, { type AxiosStatic } from 'axios';
+import axios1early from 'axios1early';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withForge } from '../src/index.js';
 
@@ -169,7 +170,10 @@ async function startEcho(): Promise<{ url: string; received: Received[]; close()
   };
 }
 
-describe('withForge with a body signer (signsBody)', () => {
+describe.each([
+  [`axios ${axios.VERSION}`, axios],
+  [`axios ${axios1early.VERSION}`, axios1early as unknown as AxiosStatic],
+])('withForge with a body signer (signsBody), %s', (_name, axios) => {
   // Signs a digest of the body it is handed, as OAuth 1 oauth_body_hash does.
   const seen: { body: unknown; contentType: string | undefined }[] = [];
   const digestSigner: Authorizer = {
