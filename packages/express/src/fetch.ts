@@ -1,6 +1,7 @@
 import {
   type AuthorizationRequest,
   type Authorizer,
+  authorizationBody,
   authorizeRequest,
   isReplayableBody,
   retryAfterUnauthorized,
@@ -28,11 +29,6 @@ function headerRecord(headers: Headers): Record<string, string> {
   return record;
 }
 
-function describeBody(body: RequestInit['body']): AuthorizationRequest['body'] {
-  if (typeof body === 'string' || body instanceof URLSearchParams) return body;
-  return undefined;
-}
-
 /**
  * Sends `init` to `url` with the authorizer's credentials, and after a 401
  * lets the authorizer renew the token and decide whether to send it again.
@@ -52,7 +48,7 @@ export async function authorizedFetch(
       method,
       url,
       headers: headerRecord(headers),
-      body: describeBody(init.body),
+      body: authorizationBody(authorizer, init.body, headers.get('content-type') ?? undefined),
       attempt,
     };
     try {
