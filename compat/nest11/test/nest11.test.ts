@@ -5,7 +5,7 @@
 // The copy is loaded from its BUILT dist, as users load it: the sources are
 // not part of the published files, so the copy may not hold them.
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,15 +37,17 @@ function versionOf(require: NodeRequire, name: string): string {
   ).version;
 }
 
+const REFRESH = 'run `pnpm --filter @forge/nest build` (or `pnpm install`) to refresh it';
+const entry = join(nestDir, 'dist/index.mjs');
+if (!existsSync(entry)) throw new Error(`The injected @forge/nest copy has no build: ${REFRESH}`);
+
 const {
   ForgeHttpModule,
   ForgeModule,
   InjectAuthorizer,
   InjectForgeHttpService,
   InjectTokenManager,
-} = (await import(
-  pathToFileURL(join(nestDir, 'dist/index.mjs')).href
-)) as typeof import('@forge/nest');
+} = (await import(pathToFileURL(entry).href)) as typeof import('@forge/nest');
 
 describe('the setup', () => {
   it('@forge/nest resolves Nest 11 and @nestjs/axios 4, the same copies this app uses', () => {
@@ -69,8 +71,8 @@ describe('the setup', () => {
     // without running it.
     const built = fileURLToPath(new URL('../../../packages/nest/dist/index.mjs', import.meta.url));
     expect(
-      readFileSync(join(nestDir, 'dist/index.mjs'), 'utf8') === readFileSync(built, 'utf8'),
-      'the injected @forge/nest copy is stale: run `pnpm --filter @forge/nest build`',
+      readFileSync(entry, 'utf8') === readFileSync(built, 'utf8'),
+      `the injected @forge/nest copy is stale: ${REFRESH}`,
     ).toBe(true);
   });
 });
