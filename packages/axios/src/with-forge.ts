@@ -74,6 +74,29 @@ function serializeNow(config: InternalAxiosRequestConfig): void {
   config.transformRequest = [];
 }
 
+/** Removes the headers an authorization set, where they still hold its values. */
+function removeCredentials(config: InternalAxiosRequestConfig, authorization: Authorization): void {
+  const current = lowerCaseHeaders(config.headers);
+  for (const name in authorization.headers) {
+    if (current[name] === authorization.headers[name]) setHeader(config, name, undefined);
+  }
+}
+
+const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
+
+/**
+ * The absolute URL axios will request. `instance.getUri(config)` merges the
+ * instance defaults into the config again, which costs more than the rest of
+ * the interceptor; the config an interceptor sees is already merged, so
+ * without `params` joining `baseURL` and `url` the way axios does is enough.
+ */
+function requestURL(instance: AxiosInstance, config: InternalAxiosRequestConfig): string {
+  const { baseURL, url = '', params } = config;
+  if (params !== undefined && params !== null) return instance.getUri(config);
+  if (!baseURL || (ABSOLUTE_URL.test(url) && config.allowAbsoluteUrls !== false)) return url;
+  return url ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : baseURL;
+}
+
 function setHeader(
   config: InternalAxiosRequestConfig,
   name: string,
@@ -155,7 +178,7 @@ export function withForge(
 
   const requestId = instance.interceptors.request.use(async (input) => {
     const config = input as ForgeConfig;
-    const url = instance.getUri(config);
+    const url = requestURL(instance, config);
     const original = { data: config.data, transformRequest: config.transformRequest };
     if (authorizer.signsBody === true && config.data !== undefined) serializeNow(config);
     const headers = lowerCaseHeaders(config.headers);
@@ -210,11 +233,7 @@ export function withForge(
       PKG,
     );
     if (!retry) return false;
-    for (const name in entry.authorization.headers) {
-      if (lowerCaseHeaders(config.headers)[name] === entry.authorization.headers[name]) {
-        setHeader(config, name, undefined);
-      }
-    }
+    removeCredentials(config, entry.authorization);
     config.url = entry.url;
     config.params = entry.params;
     config.data = entry.data;
@@ -231,8 +250,15 @@ export function withForge(
     },
     async (error: unknown) => {
       const response = (error as { response?: AxiosResponse } | null)?.response;
-      if (response?.status !== 401 || !(await onUnauthorized(response))) throw error;
-      return instance.request(response.config);
+      if (response?.status === 401 && (await onUnauthorized(response))) {
+        return instance.request(response.config);
+      }
+      // Callers log AxiosErrors (their toJSON carries the config): keep our credentials out.
+      // Removing them, rather than masking, lets a retry of error.config be authorized afresh.
+      const config = (error as { config?: InternalAxiosRequestConfig } | null)?.config;
+      const entry = config ? sent.get(config) : undefined;
+      if (config && entry) removeCredentials(config, entry.authorization);
+      throw error;
     },
   );
 

@@ -71,6 +71,47 @@ describe('withForge (axios specifics)', () => {
     expect(status).toBe(401);
   });
 
+  it('describes every request with the URL axios sends, as getUri computes it', async () => {
+    const seen: string[] = [];
+    const authorizer = {
+      authorize: (request: { url: string }) => {
+        seen.push(request.url);
+        return undefined;
+      },
+    };
+    const cases: { baseURL?: string; url: string; params?: Record<string, string> }[] = [
+      { baseURL: `${api.url}/v1`, url: '/orders' },
+      { baseURL: `${api.url}/v1///`, url: '/orders' },
+      { baseURL: `${api.url}/v1/`, url: 'orders?x=1' },
+      { baseURL: `${api.url}/v1`, url: '' },
+      { baseURL: `${api.url}/v1`, url: `${api.url}/elsewhere` },
+      { baseURL: `${api.url}/v1`, url: '/orders', params: { page: '2', q: 'a b' } },
+      { url: `${api.url}/absolute` },
+    ];
+    for (const { baseURL, url, params } of cases) {
+      const client = axios.create(baseURL === undefined ? {} : { baseURL });
+      withForge(client, authorizer);
+      seen.length = 0;
+      await client.get(url, { params, validateStatus: () => true });
+      expect(seen).toEqual([client.getUri({ url, params })]);
+    }
+  });
+
+  it('keeps the token out of the AxiosError a failed request rejects with', async () => {
+    const client = axios.create({ baseURL: api.url });
+    const tokens = manager();
+    withForge(client, tokens);
+    const error = await client.get('/always-401').catch((e: unknown) => e);
+    const { accessToken } = await tokens.getToken();
+    expect(axios.isAxiosError(error)).toBe(true);
+    expect((error as AxiosError).response?.status).toBe(401);
+    expect(JSON.stringify((error as AxiosError).toJSON())).not.toContain(accessToken);
+    expect(JSON.stringify((error as AxiosError).config?.headers)).not.toContain(accessToken);
+    // The config can be sent again and is authorized afresh.
+    const retried = await client.get('/orders', { headers: (error as AxiosError).config?.headers });
+    expect(retried.status).toBe(200);
+  });
+
   it('rejects something that is not an axios instance', () => {
     const error = (() => {
       try {

@@ -28,7 +28,9 @@ export async function listenOnLoopback(): Promise<LoopbackServer> {
   server.keepAliveTimeout = 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    // Stampede tests open a thousand connections at once: Node's default backlog
+    // (511) would reset some of them on a busy machine.
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 4_096 }, () => {
       server.off('error', reject);
       resolve();
     });
