@@ -8,66 +8,34 @@ import {
   ExponentialAuthRetryStrategy,
   TokenManager,
 } from '@forge/core';
-import {
-  type AuthServer,
-  type ResourceServer,
-  startAuthServer,
-  startResourceServer,
-} from '@forge/testkit';
-import axios, { type AxiosStatic } from 'axios';
+import { useTestkit } from '@forge/test-utils';
+import { startResourceServer } from '@forge/testkit';
+import axios, { type AxiosError, type AxiosStatic } from 'axios';
 import axios1early from 'axios1early';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withForge } from '../src/index.js';
 
-let auth: AuthServer;
-let api: ResourceServer;
-const managers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startResourceServer({
-    auth,
-    routes: {
-      '/always-401': () => ({
-        status: 401,
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      }),
-    },
-  });
-});
-afterAll(async () => {
-  await api?.close();
-  await auth?.close();
-});
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((manager) => manager.close()));
-});
-
-function manager() {
-  const { clientId, clientSecret } = auth.clients.post;
-  const created = new TokenManager(
-    new ClientCredentialsTokenProvider({
-      clientId,
-      clientSecret,
-      clientAuth: 'client_secret_post',
-      tokenEndpoint: auth.tokenEndpoint,
+const kit = useTestkit({
+  routes: {
+    '/always-401': () => ({
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
     }),
-  );
-  managers.push(created);
-  return created;
-}
+  },
+});
+const manager = () => kit.manager();
 
 describe('withForge (axios specifics)', () => {
   it('works on the default instance when origins are given, and ejects cleanly', async () => {
     expect(() => withForge(axios, manager())).toThrow(ConfigurationError);
-    const eject = withForge(axios, manager(), { origins: [api.url] });
+    const eject = withForge(axios, manager(), { origins: [kit.api.url] });
     try {
-      const { data } = await axios.get(`${api.url}/orders`);
-      expect(data).toMatchObject({ ok: true, client_id: auth.clients.post.clientId });
+      const { data } = await axios.get(`${kit.api.url}/orders`);
+      expect(data).toMatchObject({ ok: true, client_id: kit.auth.clients.post.clientId });
     } finally {
       eject();
     }
-    const status = await axios.get(`${api.url}/orders`).catch((error) => error.response.status);
+    const status = await axios.get(`${kit.api.url}/orders`).catch((error) => error.response.status);
     expect(status).toBe(401);
   });
 
@@ -80,13 +48,13 @@ describe('withForge (axios specifics)', () => {
       },
     };
     const cases: { baseURL?: string; url: string; params?: Record<string, string> }[] = [
-      { baseURL: `${api.url}/v1`, url: '/orders' },
-      { baseURL: `${api.url}/v1///`, url: '/orders' },
-      { baseURL: `${api.url}/v1/`, url: 'orders?x=1' },
-      { baseURL: `${api.url}/v1`, url: '' },
-      { baseURL: `${api.url}/v1`, url: `${api.url}/elsewhere` },
-      { baseURL: `${api.url}/v1`, url: '/orders', params: { page: '2', q: 'a b' } },
-      { url: `${api.url}/absolute` },
+      { baseURL: `${kit.api.url}/v1`, url: '/orders' },
+      { baseURL: `${kit.api.url}/v1///`, url: '/orders' },
+      { baseURL: `${kit.api.url}/v1/`, url: 'orders?x=1' },
+      { baseURL: `${kit.api.url}/v1`, url: '' },
+      { baseURL: `${kit.api.url}/v1`, url: `${kit.api.url}/elsewhere` },
+      { baseURL: `${kit.api.url}/v1`, url: '/orders', params: { page: '2', q: 'a b' } },
+      { url: `${kit.api.url}/absolute` },
     ];
     for (const { baseURL, url, params } of cases) {
       const client = axios.create(baseURL === undefined ? {} : { baseURL });
@@ -98,7 +66,7 @@ describe('withForge (axios specifics)', () => {
   });
 
   it('keeps the token out of the AxiosError a failed request rejects with', async () => {
-    const client = axios.create({ baseURL: api.url });
+    const client = axios.create({ baseURL: kit.api.url });
     const tokens = manager();
     withForge(client, tokens);
     const error = await client.get('/always-401').catch((e: unknown) => e);
@@ -125,36 +93,36 @@ describe('withForge (axios specifics)', () => {
   });
 
   it('retries a 401 also when validateStatus lets it through, and returns the second one', async () => {
-    const instance = axios.create({ baseURL: api.url, validateStatus: () => true });
+    const instance = axios.create({ baseURL: kit.api.url, validateStatus: () => true });
     withForge(instance, manager());
-    api.resetCounters();
+    kit.api.resetCounters();
     const response = await instance.get('/always-401');
     expect(response.status).toBe(401);
-    expect(api.requests({ path: '/always-401' })).toBe(2);
-    api.revokeAll();
+    expect(kit.api.requests({ path: '/always-401' })).toBe(2);
+    kit.api.revokeAll();
     expect((await instance.get('/orders')).status).toBe(200);
   });
 
   it('follows an exponential strategy up to maxRetries', async () => {
-    const instance = axios.create({ baseURL: api.url });
+    const instance = axios.create({ baseURL: kit.api.url });
     const retry = new ExponentialAuthRetryStrategy({
       maxRetries: 3,
       baseDelayMs: 1,
       maxDelayMs: 5,
     });
     withForge(instance, manager(), { retry });
-    api.resetCounters();
+    kit.api.resetCounters();
     const status = await instance.get('/always-401').catch((error) => error.response.status);
     expect(status).toBe(401);
-    expect(api.requests({ path: '/always-401' })).toBe(4);
+    expect(kit.api.requests({ path: '/always-401' })).toBe(4);
   });
 
   it('runs the caller’s own beforeRedirect after stripping credentials', async () => {
-    const foreign = await startResourceServer({ auth });
+    const foreign = await startResourceServer({ auth: kit.auth });
     try {
       const seen: unknown[] = [];
       const instance = axios.create({
-        baseURL: api.url,
+        baseURL: kit.api.url,
         beforeRedirect: (options) => {
           seen.push((options.headers as Record<string, unknown>).authorization);
         },

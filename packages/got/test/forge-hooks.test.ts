@@ -4,54 +4,21 @@ import {
   ExponentialAuthRetryStrategy,
   TokenManager,
 } from '@forge/core';
-import {
-  type AuthServer,
-  type ResourceServer,
-  startAuthServer,
-  startResourceServer,
-} from '@forge/testkit';
+import { useTestkit } from '@forge/test-utils';
 import got, { type Got } from 'got';
 import got14 from 'got14';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { forgeHooks } from '../src/index.js';
 
-let auth: AuthServer;
-let api: ResourceServer;
-const managers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startResourceServer({
-    auth,
-    routes: {
-      '/always-401': () => ({
-        status: 401,
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      }),
-    },
-  });
-});
-afterAll(async () => {
-  await api?.close();
-  await auth?.close();
-});
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((manager) => manager.close()));
-});
-
-function manager() {
-  const { clientId, clientSecret } = auth.clients.post;
-  const created = new TokenManager(
-    new ClientCredentialsTokenProvider({
-      clientId,
-      clientSecret,
-      clientAuth: 'client_secret_post',
-      tokenEndpoint: auth.tokenEndpoint,
+const kit = useTestkit({
+  routes: {
+    '/always-401': () => ({
+      status: 401,
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
     }),
-  );
-  managers.push(created);
-  return created;
-}
+  },
+});
+const manager = () => kit.manager();
 
 describe.each([
   ['got 16', got],
@@ -77,23 +44,23 @@ describe.each([
       maxDelayMs: 5,
     });
     const client = got.extend({
-      prefixUrl: api.url,
-      hooks: forgeHooks(manager(), { baseURL: api.url, retry }),
+      prefixUrl: kit.api.url,
+      hooks: forgeHooks(manager(), { baseURL: kit.api.url, retry }),
     });
-    api.resetCounters();
+    kit.api.resetCounters();
     const response = await client('always-401', { throwHttpErrors: false });
     expect(response.statusCode).toBe(401);
-    expect(api.requests({ path: '/always-401' })).toBe(4);
+    expect(kit.api.requests({ path: '/always-401' })).toBe(4);
   });
 
   it('composes with the caller’s own hooks', async () => {
     const seen: string[] = [];
     const client = got.extend(
-      { prefixUrl: api.url, hooks: forgeHooks(manager(), { baseURL: api.url }) },
+      { prefixUrl: kit.api.url, hooks: forgeHooks(manager(), { baseURL: kit.api.url }) },
       { hooks: { beforeRequest: [(options) => void seen.push(String(options.url))] } },
     );
     const body = await client('orders').json();
     expect(body).toMatchObject({ ok: true });
-    expect(seen).toEqual([`${api.url}/orders`]);
+    expect(seen).toEqual([`${kit.api.url}/orders`]);
   });
 });

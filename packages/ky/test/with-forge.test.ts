@@ -1,44 +1,12 @@
 import { ClientCredentialsTokenProvider, ConfigurationError, TokenManager } from '@forge/core';
-import {
-  type AuthServer,
-  type ResourceServer,
-  startAuthServer,
-  startResourceServer,
-} from '@forge/testkit';
+import { useTestkit } from '@forge/test-utils';
 import ky from 'ky';
 import ky1 from 'ky1';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withForge } from '../src/index.js';
 
-let auth: AuthServer;
-let api: ResourceServer;
-const managers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  auth = await startAuthServer();
-  api = await startResourceServer({ auth });
-});
-afterAll(async () => {
-  await api?.close();
-  await auth?.close();
-});
-afterEach(async () => {
-  await Promise.all(managers.splice(0).map((manager) => manager.close()));
-});
-
-function manager() {
-  const { clientId, clientSecret } = auth.clients.post;
-  const created = new TokenManager(
-    new ClientCredentialsTokenProvider({
-      clientId,
-      clientSecret,
-      clientAuth: 'client_secret_post',
-      tokenEndpoint: auth.tokenEndpoint,
-    }),
-  );
-  managers.push(created);
-  return created;
-}
+const kit = useTestkit();
+const manager = () => kit.manager();
 
 // ky 2 renamed `prefixUrl` to `prefix`.
 describe.each([
@@ -46,18 +14,18 @@ describe.each([
   ['ky 1', ky1 as unknown as typeof ky, 'prefixUrl'],
 ])('withForge (%s specifics)', (_, ky, prefix) => {
   it('rejects something that is not a ky instance', () => {
-    expect(() => withForge({} as never, manager(), { baseURL: api.url })).toThrow(
+    expect(() => withForge({} as never, manager(), { baseURL: kit.api.url })).toThrow(
       ConfigurationError,
     );
     expect(() => withForge(ky, manager())).toThrow(/`origins`/);
   });
 
   it('keeps the instance’s prefix and retry settings; with retry 0 a 401 goes to the caller', async () => {
-    const client = withForge(ky.create({ [prefix]: api.url, retry: 0 }), manager(), {
-      baseURL: api.url,
+    const client = withForge(ky.create({ [prefix]: kit.api.url, retry: 0 }), manager(), {
+      baseURL: kit.api.url,
     });
     expect(await client.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
-    api.revokeAll();
+    kit.api.revokeAll();
     const error = await client.get('orders').catch((caught: unknown) => caught);
     expect((error as { response?: Response }).response?.status).toBe(401);
     // The 401 invalidated the revoked token: the next request gets a fresh one.
@@ -65,9 +33,11 @@ describe.each([
   });
 
   it('does not share state between concurrent requests that pass the same context object', async () => {
-    const client = withForge(ky.create({ [prefix]: api.url }), manager(), { baseURL: api.url });
+    const client = withForge(ky.create({ [prefix]: kit.api.url }), manager(), {
+      baseURL: kit.api.url,
+    });
     await client.get('warm').json();
-    api.revokeAll();
+    kit.api.revokeAll();
     const context = { tenant: 'a' };
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => client.get(`c/${i}`, { context }).json()),

@@ -17,3 +17,4 @@ export {
   startRedisServer,
 } from './redis.js';
 export { runStorageConformance, type StorageConformanceOptions } from './storage-conformance.js';
+export { type TestkitFixture, useTestkit } from './testkit-fixture.js';
