@@ -12,8 +12,8 @@ import type { ForgeModuleOptions, ForgeServiceConfig } from './options.js';
 
 const PACKAGE = { package: 'nest' } as const;
 
-// biome-ignore lint/suspicious/noExplicitAny: services differ in provider input types.
-type AnyTokenManager = TokenManager<any>;
+// Services differ in provider input types; `unknown` accepts each of them.
+type AnyTokenManager = TokenManager<unknown>;
 
 interface Service {
   readonly manager: AnyTokenManager;

@@ -18,8 +18,7 @@ export interface ClientCredentialsProviderConfig extends ClientCredentialsOption
 /** One named service of {@link ForgeModuleOptions}. */
 export interface ForgeServiceConfig {
   /** Where tokens come from: any `TokenProvider`, or client credentials options. */
-  // biome-ignore lint/suspicious/noExplicitAny: each service may use its own provider input type.
-  readonly provider: TokenProvider<any> | ClientCredentialsProviderConfig;
+  readonly provider: TokenProvider<unknown> | ClientCredentialsProviderConfig;
   /** The API this service's token is for; its origin may receive the token. */
   readonly baseURL?: string;
   /** Overrides the module's `storage` for this service. */
