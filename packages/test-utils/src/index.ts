@@ -12,8 +12,10 @@ export {
   freePort,
   type RedisServer,
   redisServerAvailable,
+  type StartRedisSentinelOptions,
   type StartRedisServerOptions,
   skipWithoutRedis,
+  startRedisSentinel,
   startRedisServer,
 } from './redis.js';
 export { runStorageConformance, type StorageConformanceOptions } from './storage-conformance.js';

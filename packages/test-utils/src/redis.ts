@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -23,6 +24,11 @@ export interface StartRedisServerOptions {
   readonly port?: number;
   /** Extra `redis-server` arguments, such as `['--cluster-enabled', 'yes']`. */
   readonly args?: readonly string[];
+  /**
+   * A config file, passed as the first argument (Sentinel needs one it can
+   * rewrite); the command-line options above override what it sets.
+   */
+  readonly configFile?: string;
 }
 
 const BINARY = 'redis-server';
@@ -129,6 +135,7 @@ export async function startRedisServer(
     const spawned = spawn(
       binary,
       [
+        ...(options.configFile === undefined ? [] : [options.configFile]),
         '--port',
         String(port),
         '--bind',
@@ -177,6 +184,78 @@ export async function startRedisServer(
     restart: async () => {
       await terminate('SIGKILL');
       await launch();
+    },
+  };
+}
+
+/** Options of {@link startRedisSentinel}. */
+export interface StartRedisSentinelOptions {
+  /** Port of the master the sentinel monitors (on 127.0.0.1). */
+  readonly masterPort: number;
+  /** The monitored master's name, for `new Redis({ sentinels, name })`; `forge` by default. */
+  readonly name?: string;
+  /** Port of the sentinel; a free port by default. */
+  readonly port?: number;
+  /** `sentinel down-after-milliseconds`; 1000 by default, so failovers take seconds. */
+  readonly downAfterMs?: number;
+  /** `sentinel failover-timeout`; 3000 by default. */
+  readonly failoverTimeoutMs?: number;
+}
+
+/**
+ * Starts a real Redis Sentinel (`redis-server <conf> --sentinel`) on a free
+ * loopback port, monitoring the master on `masterPort` with a quorum of 1,
+ * and resolves once it answers `PING`. Its config file lives in a temporary
+ * directory that `stop` and `kill` remove; `restart` starts from the initial
+ * config (what it learned, such as a failover, is gone).
+ *
+ * @example
+ * ```ts
+ * const master = await startRedisServer();
+ * const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+ * const sentinel = await startRedisSentinel({ masterPort: master.port });
+ * const redis = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinel.port }], name: 'forge' });
+ * ```
+ */
+export async function startRedisSentinel(options: StartRedisSentinelOptions): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
+  const dir = await mkdtemp(join(tmpdir(), 'forge-sentinel-'));
+  const configFile = join(dir, 'sentinel.conf');
+  const name = options.name ?? 'forge';
+  const config = [
+    `port ${port}`,
+    'bind 127.0.0.1',
+    'sentinel resolve-hostnames no',
+    `sentinel monitor ${name} 127.0.0.1 ${options.masterPort} 1`,
+    `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 1_000}`,
+    `sentinel failover-timeout ${name} ${options.failoverTimeoutMs ?? 3_000}`,
+    '',
+  ].join('\n');
+  await writeFile(configFile, config);
+  let server: RedisServer;
+  try {
+    server = await startRedisServer({ port, configFile, args: ['--sentinel'] });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const removeConfig = () => rm(dir, { recursive: true, force: true });
+  return {
+    url: server.url,
+    port,
+    stop: async () => {
+      await server.stop();
+      await removeConfig();
+    },
+    kill: async () => {
+      await server.kill();
+      await removeConfig();
+    },
+    restart: async () => {
+      await server.kill();
+      await mkdir(dir, { recursive: true });
+      await writeFile(configFile, config);
+      await server.restart();
     },
   };
 }
