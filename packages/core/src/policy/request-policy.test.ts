@@ -1,7 +1,12 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../errors.js';
-import { createRequestPolicy, isRequestPolicy } from './request-policy.js';
+import {
+  createRequestPolicy,
+  DECISION_CACHE_SIZE,
+  isRequestPolicy,
+  type RequestPolicyOptions,
+} from './request-policy.js';
 import { ExponentialAuthRetryStrategy, SimpleAuthRetryStrategy } from './retry.js';
 
 const API = 'https://api.example.com';
@@ -184,6 +189,113 @@ describe('retry strategies', () => {
   ])('rejects %j', (options, option) => {
     expect(configError(() => new ExponentialAuthRetryStrategy(options as never)).option).toBe(
       option,
+    );
+  });
+});
+
+describe('the decision cache', () => {
+  const options: RequestPolicyOptions = {
+    baseURL: `${API}/v1`,
+    origins: ['http://127.0.0.1:8080'],
+    excludedPaths: ['/v1/health'],
+    excludedPathPatterns: ['/v1/public/**', '*/status'],
+  };
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  // Counts WHATWG URL parses, the cost the cache exists to avoid.
+  function countParses(): { readonly count: number } {
+    const counter = { count: 0 };
+    const Native = URL;
+    vi.stubGlobal(
+      'URL',
+      class extends Native {
+        constructor(url: string | URL, base?: string | URL) {
+          super(url, base);
+          counter.count++;
+        }
+      },
+    );
+    return counter;
+  }
+
+  it('parses a URL once, then answers from the cache', () => {
+    const policy = createRequestPolicy(options);
+    const parses = countParses();
+    expect(policy.mayAuthorize(`${API}/v1/orders`, {})).toBe(true);
+    expect(policy.mayAuthorize(`${API}/v1/orders`, {})).toBe(true);
+    expect(policy.allows(`${API}/v1/orders`)).toBe(true);
+    expect(policy.allows(`${API}/v1/health`)).toBe(false);
+    expect(policy.allows(`${API}/v1/health`)).toBe(false);
+    expect(parses.count).toBe(2);
+    // The authorization header is checked on every call, never cached.
+    expect(policy.mayAuthorize(`${API}/v1/orders`, { authorization: 'Basic x' })).toBe(false);
+  });
+
+  it('holds at most DECISION_CACHE_SIZE URLs, dropping the oldest first', () => {
+    const policy = createRequestPolicy(options);
+    const parses = countParses();
+    policy.allows(`${API}/v1/first`);
+    for (let id = 0; id < DECISION_CACHE_SIZE - 1; id++) policy.allows(`${API}/v1/orders/${id}`);
+    policy.allows(`${API}/v1/first`);
+    expect(parses.count).toBe(DECISION_CACHE_SIZE);
+    policy.allows(`${API}/v1/one-too-many`);
+    policy.allows(`${API}/v1/first`);
+    expect(parses.count).toBe(DECISION_CACHE_SIZE + 2);
+  });
+
+  it('never remembers a URL object, which can change after the call', () => {
+    const policy = createRequestPolicy(options);
+    const url = new URL(`${API}/v1/orders`);
+    expect(policy.allows(url as unknown as string)).toBe(true);
+    url.pathname = '/v1/health';
+    expect(policy.allows(url as unknown as string)).toBe(false);
+  });
+
+  it('decides exactly as an uncached policy, across evictions', () => {
+    // One policy for every run, so its cache fills, evicts and is hit again.
+    const cached = createRequestPolicy(options);
+    const host = fc.constantFrom(
+      API,
+      'HTTPS://API.EXAMPLE.COM:443',
+      'https://api.example.com:8443',
+      'http://api.example.com',
+      'http://127.0.0.1:8080',
+      'https://api.example.com@evil.example',
+      'https://evil.example',
+      '',
+      'not a url',
+    );
+    const path = fc.constantFrom(
+      '/v1/orders',
+      '/v1/health',
+      '/v1/health/',
+      '/v1/public/a/b',
+      '/v1/x/status',
+      '/v1/%2e%2e/health',
+      '/v1/../v1/health',
+      '/other',
+    );
+    const url = fc
+      .tuple(host, path, fc.option(fc.nat(2_000), { nil: undefined }))
+      .map(([h, p, id]) => `${h}${p}${id === undefined ? '' : `?id=${id}`}`);
+    const headers = fc.constantFrom<Record<string, string>>(
+      {},
+      { authorization: 'Basic x' },
+      { accept: '*/*' },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(url, headers), { maxLength: 40 }), (calls) => {
+        for (const [u, h] of calls) {
+          // A fresh policy has nothing cached: its answer is the uncached decision.
+          const uncached = createRequestPolicy(options);
+          expect(cached.mayAuthorize(u, h)).toBe(uncached.mayAuthorize(u, h));
+          expect(cached.allows(u)).toBe(createRequestPolicy(options).allows(u));
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });

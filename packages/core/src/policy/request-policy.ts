@@ -48,6 +48,9 @@ export interface RequestPolicy {
 
 const POLICY = Symbol.for('forge.requestPolicy');
 
+/** How many URL decisions a policy remembers (see `allows`). */
+export const DECISION_CACHE_SIZE = 512;
+
 function list<T>(value: unknown, option: string): readonly T[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigurationError(option, 'must be an array');
@@ -124,9 +127,24 @@ export function createRequestPolicy(options: RequestPolicyOptions = {}): Request
     !excludedPaths.has(url.pathname) &&
     !(excludedPattern?.test(url.pathname) ?? false);
 
+  // Parsing the URL is most of what a decision costs, and a client asks about
+  // the same few URLs again and again. The decision depends on the URL string
+  // alone (the policy never changes once built), so it is remembered per exact
+  // string; the oldest entry goes once the cache is full, so unique URLs
+  // (ids in the query) cannot grow it without bound.
+  const decisions = new Map<string, boolean>();
   const allows = (url: string): boolean => {
+    const known = decisions.get(url);
+    if (known !== undefined) return known;
     const parsed = parse(url);
-    return parsed !== undefined && allowsParsed(parsed);
+    const decision = parsed !== undefined && allowsParsed(parsed);
+    // A URL object (from plain JavaScript) can change after the fact: never remembered.
+    if (typeof url !== 'string') return decision;
+    if (decisions.size >= DECISION_CACHE_SIZE) {
+      decisions.delete(decisions.keys().next().value as string);
+    }
+    decisions.set(url, decision);
+    return decision;
   };
 
   return Object.freeze({
