@@ -315,6 +315,38 @@ describe('across processes (storage.lock)', () => {
   });
 });
 
+describe('a change notice whose re-read fails', () => {
+  it('keeps serving the held token, then picks up the stored one with the next call', async () => {
+    const storage = new SharedStorage();
+    const provider = new TestProvider();
+    const a = manage(new TokenManager(provider, { storage }));
+    const b = manage(new TokenManager(provider, { storage }));
+    const first = await a.getToken();
+    expect(await b.getToken()).toBe(first);
+
+    // The re-reads after the notice fail (a storage hiccup); later reads work.
+    const read = storage.get.bind(storage);
+    let failures = 0;
+    storage.get = async (key) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw new Error('connection reset');
+      }
+      return read(key);
+    };
+    const newer = new Token({ accessToken: 'newer-from-a', expiresAt: Date.now() + HOUR });
+    storage.entries.set('billing-api', newer);
+    failures = 2;
+    storage.notify('billing-api');
+    await flush();
+
+    expect(await b.getToken()).toBe(first);
+    await flush();
+    expect(await b.getToken()).toBe(newer);
+    expect(provider.calls).toBe(1);
+  });
+});
+
 describe('storage-agnostic behaviour', () => {
   it('works with a storage that has only the required methods', async () => {
     const map = new Map<string, Token>();

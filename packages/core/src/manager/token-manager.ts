@@ -626,7 +626,13 @@ export class TokenManager<TInput = void> {
     if (state?.entry === undefined) return;
     const read = await this.#guard.get(key, state.entry.token);
     const held = state.entry;
-    if (this.#closed || read === FAILED || held === undefined) return;
+    if (this.#closed || held === undefined) return;
+    if (read === FAILED) {
+      // The change is real but unreadable right now: keep serving the held token
+      // and let the next call's background refresh (storage first) pick it up.
+      state.entry = { ...held, refreshAt: this.#clock() };
+      return;
+    }
     if (read !== undefined && read.accessToken === held.token.accessToken) return;
     if (
       read !== undefined &&
