@@ -1,10 +1,10 @@
+import { startRedisServer } from '@forge/test-utils';
 import { expect, it } from 'vitest';
 import { runDemo } from './main.js';
-import { obtainRedisForTest } from './redis-for-test.js';
 import { exitCodeFor, formatTable } from './table.js';
 
 it('runs every adapter without failures, with a token and one renewal each', async () => {
-  const redis = await obtainRedisForTest();
+  const redis = await startRedisServer();
   try {
     const result = await runDemo({ requests: 40, concurrency: 8, redisUrl: redis.url });
     expect(result.errors).toEqual([]);
