@@ -1,6 +1,7 @@
 import {
   ClientCredentialsTokenProvider,
   ConfigurationError,
+  ForgeErrorCode,
   TokenExchangeProvider,
   TokenManager,
 } from '@forge/core';
@@ -10,7 +11,12 @@ import {
   startAuthServer,
   startResourceServer,
 } from '@forge/testkit';
-import express5, { type ErrorRequestHandler, type Express } from 'express';
+import express5, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type Response,
+} from 'express';
 import express4 from 'express4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -372,9 +378,13 @@ describe('forge() options', () => {
         owned: { provider: clientCredentials('owned'), baseURL: api.url },
       },
     });
-    const owned = forge.serviceNames.includes('owned');
+    // The middleware hands out the manager Forge built from the provider.
+    const req = { headers: {} } as Request;
+    forge(req, {} as Response, () => undefined);
+    const owned = req.forge.manager('owned');
+    expect(owned).toBeInstanceOf(TokenManager);
     await forge.close();
-    expect(owned).toBe(true);
+    await expect(owned.getToken()).rejects.toMatchObject({ code: ForgeErrorCode.Closed });
     await expect(mine.getToken()).resolves.toBeDefined();
     await mine.close();
   });
