@@ -9,6 +9,14 @@ export {
 } from './auth/adapter-kit.js';
 export { type BearerAuthorizer, type BearerTokenSource, bearer } from './auth/bearer.js';
 export {
+  type FollowedResponse,
+  type FollowRedirectsOptions,
+  followRedirects,
+  type RedirectChain,
+  type RedirectHop,
+  redirectChain,
+} from './auth/redirects.js';
+export {
   RequestAuthorizationError,
   type RequestAuthorizationErrorOptions,
   type RequestDescription,

@@ -1,9 +1,12 @@
 import {
+  type Authorization,
   type AuthorizationRequest,
   type Authorizer,
   authorizationBody,
   authorizeRequest,
+  followRedirects,
   isReplayableBody,
+  type RedirectHop,
   retryAfterUnauthorized,
 } from '@forge/core';
 import { toServiceAuthorizationError } from './problem.js';
@@ -29,10 +32,21 @@ function headerRecord(headers: Headers): Record<string, string> {
   return record;
 }
 
+function apply(headers: Headers, authorization: Authorization | undefined): void {
+  if (authorization === undefined) return;
+  for (const name in authorization.headers) {
+    const value = authorization.headers[name];
+    if (value !== undefined) headers.set(name, value);
+  }
+}
+
 /**
  * Sends `init` to `url` with the authorizer's credentials, and after a 401
  * lets the authorizer renew the token and decide whether to send it again.
- * Token failures are thrown as `ServiceAuthorizationError` (502/503).
+ * Redirects are followed here rather than by `fetch`, so that every hop is
+ * judged by the policy (`followRedirects`), unless the caller chose another
+ * `redirect` mode. Token failures are thrown as `ServiceAuthorizationError`
+ * (502/503).
  */
 export async function authorizedFetch(
   serviceName: string,
@@ -42,6 +56,7 @@ export async function authorizedFetch(
 ): Promise<Response> {
   const method = (init.method ?? 'GET').toUpperCase();
   const replayable = isReplayableBody(init.body);
+  const follow = (init.redirect ?? 'follow') === 'follow';
   for (let attempt = 0; ; attempt++) {
     const headers = new Headers(init.headers);
     const request: AuthorizationRequest = {
@@ -53,16 +68,28 @@ export async function authorizedFetch(
     };
     try {
       const authorization = await authorizeRequest(authorizer, request, 'express');
-      for (const [name, value] of Object.entries(authorization?.headers ?? {})) {
-        headers.set(name, value);
-      }
-      const response = await fetch(authorization?.url ?? url, {
+      apply(headers, authorization);
+      const target = authorization?.url ?? url;
+      const sent = await fetch(target, {
         ...init,
         method,
         headers,
         body: authorization?.body ?? init.body ?? null,
+        redirect: follow && authorization !== undefined ? 'manual' : init.redirect,
       });
-      if (response.status !== 401 || authorization === undefined) return response;
+      const final =
+        follow && authorization !== undefined
+          ? await followRedirects(sent, { url: target, method, headers }, authorization, {
+              authorizer,
+              send: (next, hop) => fetch(next, hop),
+              replayBody: () => (replayable ? (init.body ?? null) : undefined),
+              authorize: (hop) => authorizeHop(authorizer, hop, attempt),
+              signal: init.signal,
+            })
+          : { response: sent, authorization };
+      const { response } = final;
+      // Only a 401 to credentials we sent says anything about our token.
+      if (response.status !== 401 || final.authorization === undefined) return response;
       const unauthorized = { status: 401, headers: headerRecord(response.headers) };
       // Read the decision before draining: the 401 goes back to the caller when there is no retry.
       if (
@@ -70,7 +97,7 @@ export async function authorizedFetch(
           authorizer,
           request,
           unauthorized,
-          authorization,
+          final.authorization,
           replayable,
           'express',
         ))
@@ -83,4 +110,18 @@ export async function authorizedFetch(
       throw toServiceAuthorizationError(serviceName, error);
     }
   }
+}
+
+async function authorizeHop(
+  authorizer: Authorizer,
+  hop: RedirectHop,
+  attempt: number,
+): Promise<Authorization | undefined> {
+  const authorization = await authorizeRequest(
+    authorizer,
+    { method: hop.method, url: hop.url, headers: headerRecord(hop.headers), attempt },
+    'express',
+  );
+  apply(hop.headers, authorization);
+  return authorization;
 }

@@ -7,6 +7,8 @@ import {
   authorizeRequest,
   ConfigurationError,
   ForgeError,
+  followRedirects,
+  type RedirectHop,
   type RequestPolicyOptions,
   resolveAuthorizer,
   retryAfterUnauthorized,
@@ -28,9 +30,11 @@ export interface KyLike<T> {
 interface HookState {
   readonly request: Request;
   readonly options: {
-    readonly context?: object;
+    readonly context?: Record<string, unknown>;
     readonly body?: unknown;
     readonly retry?: { readonly limit?: number };
+    readonly fetch?: typeof fetch;
+    readonly dispatcher?: unknown;
   };
   readonly response?: Response;
   readonly retryCount: number;
@@ -40,9 +44,14 @@ interface Sent {
   readonly request: AuthorizationRequest;
   authorization: Authorization | undefined;
   attempt: number;
+  /** Whether this adapter follows the request's redirects (the caller left `redirect: 'follow'`). */
+  readonly follows: boolean;
 }
 
 const PKG = 'ky';
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+// Set by the init hook (ky 2) on a request whose redirects this adapter follows.
+const FOLLOWS = '@forge/ky:follows';
 
 // ky 2 hands every hook one state object; ky 1 passes (request, options, response?, state).
 function hookState(args: readonly unknown[]): HookState {
@@ -170,28 +179,84 @@ export function withForge<T extends KyLike<T>>(
       attempt: 0,
     };
     const authorization = await authorizeRequest(authorizer, described, PKG);
-    const entry: Sent = { request: described, authorization, attempt: 0 };
+    // ky 2's init hook already asked for manual redirects; ky 1 has no init hook.
+    const follows = options.context?.[FOLLOWS] === true || request.redirect === 'follow';
+    const entry: Sent = { request: described, authorization, attempt: 0, follows };
     sent.set(options, entry);
     if (options.context !== undefined) sent.set(options.context, entry);
     if (authorization === undefined) return undefined;
     apply(request, authorization);
-    if (authorization.url === undefined && authorization.body === undefined) return undefined;
+    const manual = follows && request.redirect !== 'manual';
+    if (authorization.url === undefined && authorization.body === undefined && !manual) {
+      return undefined;
+    }
     return new Request(authorization.url ?? request.url, {
       method: request.method,
       headers: request.headers,
       body: authorization.body ?? request.body,
       signal: request.signal,
-      redirect: request.redirect,
+      redirect: follows ? 'manual' : request.redirect,
       credentials: request.credentials,
       duplex: 'half',
     } as RequestInit);
   };
 
+  // fetch was told not to follow redirects: follow them here, judging every hop.
+  const followed = async (
+    state: HookState,
+    response: Response,
+    entry: Sent,
+  ): Promise<{ response: Response; authorization: Authorization | undefined }> => {
+    const { request, options } = state;
+    const send = options.fetch ?? globalThis.fetch;
+    const extra = options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher };
+    const hop: RedirectHop = {
+      url: response.url || request.url,
+      method: request.method,
+      headers: new Headers(request.headers),
+    };
+    return followRedirects(response, hop, entry.authorization, {
+      authorizer,
+      send: (url, init) => send(url, { ...init, ...extra }),
+      replayBody: () =>
+        request.body === null ? null : request.bodyUsed ? undefined : request.clone().body,
+      authorize: async (next) => {
+        const authorization = await authorizeRequest(
+          authorizer,
+          {
+            method: next.method,
+            url: next.url,
+            headers: lowerCaseHeaders(next.headers),
+            attempt: entry.attempt,
+          },
+          PKG,
+        );
+        if (authorization !== undefined) {
+          for (const name in authorization.headers) {
+            const value = authorization.headers[name];
+            if (value !== undefined) next.headers.set(name, value);
+          }
+        }
+        return authorization;
+      },
+      signal: request.signal,
+    });
+  };
+
   const afterResponse = async (...args: unknown[]): Promise<unknown> => {
-    const { options, response, retryCount } = hookState(args);
-    if (response?.status !== 401) return undefined;
+    const state = hookState(args);
+    const { options, retryCount } = state;
     const entry = find(options);
-    if (entry?.authorization === undefined) return undefined;
+    let response = state.response;
+    let replaced: Response | undefined;
+    let authorization = entry?.authorization;
+    if (response !== undefined && entry?.follows === true && REDIRECT.has(response.status)) {
+      ({ response, authorization } = await followed(state, response, entry));
+      replaced = response;
+    }
+    if (response?.status !== 401 || entry === undefined || authorization === undefined) {
+      return replaced;
+    }
     // ky refuses a forced retry past its own limit: then the authorizer still
     // drops the rejected token, but the 401 goes to the caller.
     const kyAllows = (options.retry?.limit ?? 0) > retryCount;
@@ -199,12 +264,13 @@ export function withForge<T extends KyLike<T>>(
       authorizer,
       { ...entry.request, attempt: kyAllows ? entry.attempt : Number.MAX_SAFE_INTEGER },
       { status: 401, headers: lowerCaseHeaders(response.headers) },
-      entry.authorization,
+      authorization,
       true, // ky clones every request before sending it, so the body can always be replayed.
       PKG,
     );
-    if (!again || !kyAllows) return undefined;
+    if (!again || !kyAllows) return replaced;
     entry.attempt += 1;
+    replaced?.body?.cancel().catch(() => undefined);
     return retry({ delay: 0, code: 'FORGE_UNAUTHORIZED' });
   };
 
@@ -232,8 +298,13 @@ export function withForge<T extends KyLike<T>>(
     hooks: {
       // ky 2 gives each request its own copy of `context` when an init hook exists.
       init: [
-        (init: { context?: object }) => {
-          init.context = { ...init.context };
+        (init: { context?: object; redirect?: RequestRedirect }) => {
+          const context: Record<string, unknown> = { ...init.context };
+          if ((init.redirect ?? 'follow') === 'follow') {
+            init.redirect = 'manual';
+            context[FOLLOWS] = true;
+          }
+          init.context = context;
         },
       ],
       beforeRequest: [beforeRequest],
