@@ -12,7 +12,7 @@ const REGEXP_SPECIAL = /[.+^$()|]/g;
  * - `**` is a whole segment and matches any characters, `/` included.
  * - A pattern starting with `/` is matched from the root of the path; any other
  *   pattern matches at any depth (`*\/health` matches `/health` and `/v1/svc/health`).
- * - Everything else is literal and case-sensitive. `?`, `#`, `[`, `]`, `{`, `}`,
+ * - Everything else is literal (the request policy compares without regard to case). `?`, `#`, `[`, `]`, `{`, `}`,
  *   `\` and whitespace are rejected: patterns match the path only, never the query.
  *
  * Throws a `ConfigurationError` naming `option` when the pattern is malformed.

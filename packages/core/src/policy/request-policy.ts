@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import { compilePathGlob } from './glob.js';
 import { originOf } from './origins.js';
+import { pathReadings } from './path.js';
 import { type AuthRetryStrategy, isAuthRetryStrategy, SimpleAuthRetryStrategy } from './retry.js';
 
 /**
@@ -12,9 +13,15 @@ export interface RequestPolicyOptions {
   readonly baseURL?: string | URL | undefined;
   /** Further origins (absolute URLs; only scheme, host and port count) that may receive credentials. */
   readonly origins?: readonly (string | URL)[] | undefined;
-  /** Paths that never get credentials, compared exactly with the URL's path (`/health`). */
+  /**
+   * Paths that never get credentials, compared with the URL's normalized path
+   * (`/health`), ignoring case. See {@link RequestPolicy.allows} for the normalization.
+   */
   readonly excludedPaths?: readonly string[] | undefined;
-  /** Path globs that never get credentials: `*` within a segment, `**` across (`/public/**`, `*\/health`). */
+  /**
+   * Path globs that never get credentials: `*` within a segment, `**` across
+   * (`/public/**`, `*\/health`), matched like `excludedPaths`.
+   */
   readonly excludedPathPatterns?: readonly string[] | undefined;
   /** Replace an `Authorization` header the caller set themselves. Default `false`: leave it alone. */
   readonly overrideAuthorization?: boolean | undefined;
@@ -38,7 +45,14 @@ export interface RequestPolicy {
   readonly origins: ReadonlySet<string>;
   readonly overrideAuthorization: boolean;
   readonly retry: AuthRetryStrategy;
-  /** Whether this absolute URL may carry credentials (origin allowed, path not excluded). */
+  /**
+   * Whether this absolute URL may carry credentials: its origin is allowed and
+   * no exclusion matches its path. Exclusions are matched without regard to
+   * case (many servers, Express's router among them, route paths so) against
+   * every way a server may read the path: percent-encoded unreserved
+   * characters decoded, dot segments resolved, and encoded slashes,
+   * backslashes and repeated slashes taken as `/`. Any match excludes.
+   */
   allows(url: string): boolean;
   /** {@link RequestPolicy.allows}, and the request carries no `authorization` of its own (unless overriding). */
   mayAuthorize(url: string, headers: Readonly<Record<string, string>>): boolean;
@@ -104,12 +118,12 @@ export function createRequestPolicy(options: RequestPolicyOptions = {}): Request
         'must be a path starting with "/" such as "/health"',
       );
     }
-    excludedPaths.add(path);
+    excludedPaths.add(path.toLowerCase());
   });
   const globs = list<string>(options.excludedPathPatterns, 'excludedPathPatterns').map(
     (pattern, index) => compilePathGlob(pattern, `excludedPathPatterns[${index}]`).source,
   );
-  const excludedPattern = globs.length === 0 ? undefined : new RegExp(globs.join('|'));
+  const excludedPattern = globs.length === 0 ? undefined : new RegExp(globs.join('|'), 'i');
   const override = options.overrideAuthorization ?? false;
   if (typeof override !== 'boolean') {
     throw new ConfigurationError('overrideAuthorization', 'must be true or false');
@@ -122,10 +136,13 @@ export function createRequestPolicy(options: RequestPolicyOptions = {}): Request
     );
   }
 
+  const excluded = (reading: string): boolean =>
+    excludedPaths.has(reading.toLowerCase()) || (excludedPattern?.test(reading) ?? false);
   const allowsParsed = (url: URL): boolean =>
     origins.has(url.origin) &&
-    !excludedPaths.has(url.pathname) &&
-    !(excludedPattern?.test(url.pathname) ?? false);
+    (excludedPaths.size === 0 && excludedPattern === undefined
+      ? true
+      : !pathReadings(url.pathname).some(excluded));
 
   // Parsing the URL is most of what a decision costs, and a client asks about
   // the same few URLs again and again. The decision depends on the URL string
