@@ -53,6 +53,61 @@ describe('Token', () => {
   });
 
   it.each([
+    ['CR LF', `${SECRET}\r\nX-Injected: 1`],
+    ['NUL', `${SECRET}\u0000`],
+    ['a tab', `${SECRET}\tx`],
+    ['DEL', `${SECRET}\u007f`],
+    ['non-ASCII', `${SECRET}é`],
+    ['a C1 control', `${SECRET}\u0085`],
+  ])('rejects an access token with %s, without quoting it', (_name, accessToken) => {
+    let error: unknown;
+    try {
+      new Token({ accessToken });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).option).toBe('accessToken');
+    expect((error as Error).message).not.toContain(SECRET);
+  });
+
+  it.each([
+    ['a space', 'Bearer x'],
+    ['CR LF', 'Bearer\r\nX-Injected'],
+    ['a separator', 'Bearer;'],
+    ['non-ASCII', 'Bearér'],
+    ['a quote', 'Be"arer'],
+  ])('rejects a token type with %s, without quoting it', (_name, tokenType) => {
+    let error: unknown;
+    try {
+      new Token({ accessToken: 'a', tokenType });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).option).toBe('tokenType');
+    expect((error as Error).message).not.toContain(tokenType);
+  });
+
+  it('accepts every visible ASCII character (RFC 6749 VSCHAR) in an access token', () => {
+    const visible = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i))
+      .join('')
+      .trim();
+    expect(new Token({ accessToken: visible }).accessToken).toBe(visible);
+    expect(new Token({ accessToken: 'a', tokenType: "N_A-1.2!#$%&'*+^`|~" }).tokenType).toBe(
+      "N_A-1.2!#$%&'*+^`|~",
+    );
+  });
+
+  it('fromJSON of a stored entry that could not be a header fails, so storages treat it as a miss', () => {
+    const stored = new Token({ accessToken: 'a', issuedAt: 1 }).toJSON();
+    expect(() => Token.fromJSON({ ...stored, accessToken: `${SECRET}\r\n` })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => Token.fromJSON({ ...stored, tokenType: 'Bearer\n' })).toThrow(ConfigurationError);
+  });
+
+  it.each([
     null,
     'string',
     42,

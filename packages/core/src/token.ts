@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors.js';
+import { isAccessTokenValue, isAuthScheme } from './protocol/header-value.js';
 import { REDACTED } from './redact.js';
 
 /** The plain-JSON form of a {@link Token}, as storages keep it. */
@@ -75,8 +76,24 @@ export class Token {
     if (typeof init.accessToken !== 'string' || init.accessToken.length === 0) {
       throw new ConfigurationError('accessToken', 'must be a non-empty string');
     }
+    // Checked here, not only in the parser: a custom provider or a storage entry
+    // must not be able to put a value into a header that splits it or makes the
+    // HTTP client throw an error quoting the token. The value is never quoted.
+    if (!isAccessTokenValue(init.accessToken)) {
+      throw new ConfigurationError(
+        'accessToken',
+        'cannot be sent in an HTTP header: it must be visible ASCII (no CR, LF, NUL or other control characters, no non-ASCII characters)',
+      );
+    }
+    const tokenType = init.tokenType || 'Bearer';
+    if (typeof tokenType !== 'string' || !isAuthScheme(tokenType)) {
+      throw new ConfigurationError(
+        'tokenType',
+        "must be an HTTP authentication scheme such as Bearer or DPoP (letters, digits and !#$%&'*+-.^_`|~ only)",
+      );
+    }
     this.accessToken = init.accessToken;
-    this.tokenType = schemeOf(init.tokenType || 'Bearer');
+    this.tokenType = schemeOf(tokenType);
     this.refreshToken = init.refreshToken || undefined;
     this.scope = init.scope || undefined;
     this.extra = Object.freeze({ ...init.extra });

@@ -7,8 +7,16 @@ export interface OAuthErrorFields {
   readonly errorDescription?: string | undefined;
 }
 
-const ERROR_CODE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,100}$/;
+// RFC 6749 §5.2: error = 1*NQSCHAR, NQSCHAR = %x20-21 / %x23-5B / %x5D-7E.
+// Registered codes are short snake_case words; 64 leaves room for vendor codes
+// but not for an echoed credential or request.
+const ERROR_CODE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+/** What replaces an `error` code that is malformed or carries a secret. */
+export const INVALID_ERROR_CODE = 'invalid_response';
 const MAX_DESCRIPTION = 300;
+// C0 controls, DEL, C1 controls and Unicode line breaks: they would forge lines in a log.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]+/g;
 
 function clean(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -19,15 +27,44 @@ export function readOAuthError(
   fields: Record<string, unknown> | undefined,
   wwwAuthenticate?: string | null,
 ): OAuthErrorFields {
-  let error = clean(fields?.error);
+  const raw = fields?.error;
+  let error = clean(raw);
   let errorDescription = clean(fields?.error_description);
+  if (error === undefined && raw !== undefined && raw !== null && raw !== '') {
+    // An `error` that is there but not a string (`{"error": {...}}`) is still a refusal.
+    error = INVALID_ERROR_CODE;
+  }
   if (error === undefined && wwwAuthenticate) {
     // A 401 with only a challenge: `Basic error="invalid_client", error_description="…"`.
     error = /\berror="([^"]*)"/i.exec(wwwAuthenticate)?.[1];
     errorDescription ??= /\berror_description="([^"]*)"/i.exec(wwwAuthenticate)?.[1];
   }
-  if (error !== undefined && !ERROR_CODE.test(error)) error = 'invalid_response';
+  if (error !== undefined && !ERROR_CODE.test(error)) error = INVALID_ERROR_CODE;
   return { error, errorDescription };
+}
+
+/**
+ * The `error` code as it may be shown: a code that carries a secret (the
+ * request's own, or anything {@link redact} recognizes) becomes the fixed
+ * placeholder, because half a code helps nobody and the rest may still be a
+ * credential.
+ */
+function safeCode(
+  code: string | undefined,
+  secrets: readonly (string | undefined)[],
+): string | undefined {
+  if (code === undefined) return undefined;
+  if (!ERROR_CODE.test(code) || redact(code, secrets) !== code) return INVALID_ERROR_CODE;
+  return code;
+}
+
+function safeDescription(
+  description: string | undefined,
+  secrets: readonly (string | undefined)[],
+): string | undefined {
+  if (description === undefined) return undefined;
+  const text = redact(description.replace(CONTROL, ' '), secrets).slice(0, MAX_DESCRIPTION).trim();
+  return text === '' ? undefined : text;
 }
 
 const HINTS: Readonly<Record<string, string>> = {
@@ -44,7 +81,9 @@ const HINTS: Readonly<Record<string, string>> = {
 
 /**
  * Turns a refused token request into an {@link AuthenticationError}: the
- * OAuth `error` code, the status, and a redacted, shortened description.
+ * OAuth `error` code (or `invalid_response` when it is malformed or carries a
+ * secret), the status, and a redacted, shortened description without control
+ * characters.
  */
 export function authenticationError(
   serviceName: string,
@@ -53,11 +92,8 @@ export function authenticationError(
   secrets: readonly (string | undefined)[],
   what = 'was refused',
 ): AuthenticationError {
-  const description =
-    fields.errorDescription === undefined
-      ? undefined
-      : redact(fields.errorDescription, secrets).slice(0, MAX_DESCRIPTION);
-  const code = fields.error;
+  const description = safeDescription(fields.errorDescription, secrets);
+  const code = safeCode(fields.error, secrets);
   const detail = [
     status === undefined ? undefined : `HTTP ${status}`,
     code,

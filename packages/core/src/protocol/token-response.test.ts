@@ -9,6 +9,14 @@ const receivedAt = Date.parse('2026-01-01T00:00:00Z');
 const options = { serviceName: 'api', receivedAt };
 const ok = (body: string, contentType = 'application/json') =>
   parseTokenResponse({ status: 200, contentType, body }, options);
+const refusal = (attempt: () => unknown): unknown => {
+  try {
+    attempt();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the response to be refused');
+};
 
 describe('parseTokenResponse: lenient where servers differ', () => {
   it('reads a standard JSON response and keeps other fields in extra', () => {
@@ -38,8 +46,8 @@ describe('parseTokenResponse: lenient where servers differ', () => {
   it('applies the default lifetime when expires_in is missing or unusable', () => {
     expect(ok('{"access_token":"a"}').expiresAtMs).toBe(receivedAt + 3_600_000);
     expect(ok('{"access_token":"a","expires_in":"soon"}').expiresAtMs).toBe(receivedAt + 3_600_000);
-    expect(ok('{"access_token":"a","expires_in":-5}').expiresAtMs).toBe(receivedAt + 3_600_000);
-    expect(ok('{"access_token":"a","expires_in":1e-300}').expiresAtMs).toBe(receivedAt + 3_600_000);
+    expect(ok('{"access_token":"a","expires_in":null}').expiresAtMs).toBe(receivedAt + 3_600_000);
+    expect(ok('{"access_token":"a","expires_in":""}').expiresAtMs).toBe(receivedAt + 3_600_000);
     expect(ok('{"access_token":"a","expires_in":1e308}').expiresAtMs).toBe(receivedAt + 1e12);
     const custom = parseTokenResponse(
       { status: 200, contentType: 'application/json', body: '{"access_token":"a"}' },
@@ -51,6 +59,21 @@ describe('parseTokenResponse: lenient where servers differ', () => {
       { ...options, defaultLifetimeMs: Number.POSITIVE_INFINITY },
     );
     expect(forever.expiresAt).toBeUndefined();
+  });
+
+  it('expires_in of 0 or less is a token already expired when it arrived, never the default lifetime', () => {
+    for (const expiresIn of ['0', '-5', '"0"', '"-5"', '-0', '-1e308', '"-0.5"']) {
+      const token = ok(`{"access_token":"a","expires_in":${expiresIn}}`);
+      expect(token.expiresAtMs, `expires_in ${expiresIn}`).toBe(receivedAt);
+      expect(token.isExpired(0, receivedAt)).toBe(true);
+    }
+    const form = ok('access_token=a&expires_in=-1', 'application/x-www-form-urlencoded');
+    expect(form.expiresAtMs).toBe(receivedAt);
+  });
+
+  it('a lifetime under a second counts as what it is', () => {
+    expect(ok('{"access_token":"a","expires_in":0.5}').expiresAtMs).toBe(receivedAt + 500);
+    expect(ok('{"access_token":"a","expires_in":1e-300}').expiresAtMs).toBe(receivedAt);
   });
 
   it('normalizes token_type in any case', () => {
@@ -102,6 +125,68 @@ describe('parseTokenResponse: strict where it matters', () => {
     })();
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error?.error).toBe('bad_verification_code');
+  });
+
+  it('a 2xx carrying error is that error, whatever else it carries', () => {
+    for (const body of [
+      '{"access_token":"a","token_type":"Bearer","error":"invalid_grant"}',
+      '{"access_token":"a","expires_in":60,"error":"server_error","error_description":"x"}',
+      'access_token=a&error=access_denied',
+    ]) {
+      const error = refusal(() => ok(body, 'application/x-www-form-urlencoded'));
+      expect(error, body).toBeInstanceOf(AuthenticationError);
+      expect((error as AuthenticationError).error).toMatch(
+        /^(invalid_grant|server_error|access_denied)$/,
+      );
+    }
+    const odd = refusal(() => ok('{"access_token":"a","error":{"code":1}}'));
+    expect(odd).toBeInstanceOf(AuthenticationError);
+    expect((odd as AuthenticationError).error).toBe('invalid_response');
+  });
+
+  const SECRET = 'at-SECRET-MARKER-0042';
+  const HEADER_BREAKERS: readonly (readonly [string, string])[] = [
+    ['CR LF', `${SECRET}\r\nX-Injected: 1`],
+    ['LF', `${SECRET}\n`],
+    ['NUL', `${SECRET}\u0000`],
+    ['a tab', `${SECRET}\t`],
+    ['DEL', `${SECRET}\u007f`],
+    ['non-ASCII', `${SECRET}\u00e9`],
+    ['a line separator', `${SECRET}\u2028`],
+  ];
+
+  it.each(HEADER_BREAKERS)(
+    'an access_token with %s is a malformed response that never quotes it',
+    (_name, value) => {
+      for (const [body, type] of [
+        [JSON.stringify({ access_token: value, token_type: 'Bearer' }), 'application/json'],
+        [
+          new URLSearchParams({ access_token: value }).toString(),
+          'application/x-www-form-urlencoded',
+        ],
+      ] as const) {
+        const error = refusal(() => ok(body, type));
+        expect(error).toBeInstanceOf(TokenEndpointError);
+        expect((error as TokenEndpointError).reason).toBe('malformed');
+        expect((error as TokenEndpointError).status).toBe(200);
+        expect((error as Error).message).not.toContain(SECRET);
+        expect((error as Error).message).toContain('`access_token`');
+      }
+    },
+  );
+
+  it.each([
+    ['CR LF', 'Bearer\r\nX-Injected: 1'],
+    ['a space', 'Bearer at-SECRET-MARKER-0042'],
+    ['NUL', 'Bearer\u0000'],
+    ['non-ASCII', 'B\u00e9arer'],
+    ['a separator', 'Bearer,'],
+  ])('a token_type with %s is a malformed response that never quotes it', (_name, tokenType) => {
+    const error = refusal(() => ok(JSON.stringify({ access_token: 'a', token_type: tokenType })));
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect((error as TokenEndpointError).reason).toBe('malformed');
+    expect((error as Error).message).not.toContain(tokenType);
+    expect((error as Error).message).toContain('`token_type`');
   });
 
   it('an unreadable 2xx body is a malformed TokenEndpointError', () => {
@@ -170,6 +255,75 @@ describe('parseTokenResponse: strict where it matters', () => {
   });
 });
 
+describe('OAuth error codes from the server', () => {
+  const SECRET = 'cs-SECRET-MARKER-0042';
+  const refused = (body: string, www?: string, status = 400, contentType = 'application/json') =>
+    refusal(() =>
+      parseTokenResponse(
+        { status, contentType, body, wwwAuthenticate: www },
+        { ...options, secrets: [SECRET] },
+      ),
+    ) as AuthenticationError;
+
+  it('keeps a well-formed code', () => {
+    expect(refused('{"error":"invalid_client"}').error).toBe('invalid_client');
+    expect(refused('', 'Bearer error="invalid_token"', 401).error).toBe('invalid_token');
+  });
+
+  it.each([
+    ['the client secret', SECRET],
+    ['a secret parameter', `client_secret=${SECRET}`],
+    ['a known secret inside', `bad_${SECRET}`],
+    ['a JWT', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'],
+    ['a bearer credential', 'Bearer abcdef0123456789'],
+    ['a code over 64 characters', 'e'.repeat(65)],
+    ['a quote', 'invalid"client'],
+    ['a backslash', 'invalid\\client'],
+    ['CR LF', 'invalid\r\nclient'],
+    ['non-ASCII', 'invalid_cli\u00e9nt'],
+  ])('replaces a code carrying %s with a fixed placeholder', (_name, code) => {
+    for (const error of [
+      refused(JSON.stringify({ error: code, error_description: `echo ${SECRET}` })),
+      refused(
+        new URLSearchParams({ error: code }).toString(),
+        undefined,
+        400,
+        'application/x-www-form-urlencoded',
+      ),
+      refused('', `Bearer error="${code.replace(/"/g, '')}", error_description="${SECRET}"`, 401),
+      refusal(() =>
+        parseTokenResponse(
+          { status: 200, contentType: 'application/json', body: JSON.stringify({ error: code }) },
+          { ...options, secrets: [SECRET] },
+        ),
+      ) as AuthenticationError,
+    ]) {
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(error.error).toMatch(/^[a-z_]{1,64}$/);
+      for (const text of [
+        error.message,
+        error.error,
+        error.errorDescription ?? '',
+        JSON.stringify(error),
+      ]) {
+        expect(text).not.toContain(SECRET);
+        expect(text).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+        expect(text).not.toContain('abcdef0123456789');
+      }
+    }
+    expect(refused(JSON.stringify({ error: code })).error).toBe('invalid_response');
+  });
+
+  it('removes control characters from the description', () => {
+    const error = refused(
+      JSON.stringify({ error: 'invalid_grant', error_description: 'line1\r\nline2\u0000' }),
+    );
+    for (const text of [error.errorDescription, error.message]) {
+      for (const control of ['\r', '\n', '\u0000']) expect(text).not.toContain(control);
+    }
+  });
+});
+
 describe('parseBody', () => {
   it('reads JSON objects and form bodies, and nothing else', () => {
     expect(parseBody('{"a":1}', 'application/json')).toEqual({ a: 1 });
@@ -234,13 +388,18 @@ describe('properties', () => {
         ),
         (value) => {
           const result = parseAny(JSON.stringify(value));
+          const headerSafe =
+            typeof value.access_token === 'string' &&
+            /^[\x20-\x7e]+$/.test(value.access_token) &&
+            value.access_token.trim() !== '' &&
+            (typeof value.token_type !== 'string' ||
+              value.token_type.trim() === '' ||
+              /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value.token_type.trim()));
           if (result instanceof Token) {
             expect(result.accessToken).toBe(value.access_token);
-            expect(result.expiresAtMs).toBeGreaterThan(receivedAt);
+            expect(result.expiresAtMs).toBeGreaterThanOrEqual(receivedAt);
           } else {
-            expect(typeof value.access_token !== 'string' || value.access_token.trim() === '').toBe(
-              true,
-            );
+            expect(headerSafe).toBe(false);
           }
         },
       ),

@@ -2,6 +2,7 @@ import { TokenEndpointError } from '../errors.js';
 import { Token } from '../token.js';
 import { parseBody } from './body.js';
 import { authenticationError, readOAuthError } from './error-response.js';
+import { isAccessTokenValue, isAuthScheme } from './header-value.js';
 
 /**
  * What a refresh response may leave out: the refresh token and scope of the grant it renews.
@@ -42,16 +43,27 @@ const KNOWN = new Set(['access_token', 'token_type', 'expires_in', 'refresh_toke
 
 const MAX_LIFETIME_SECONDS = 1e9;
 
-/** `expires_in` as a number of seconds, whether the server sent a number or a numeric string. */
+/**
+ * `expires_in` as a number of seconds, whether the server sent a number or a
+ * numeric string; `undefined` when it is absent or not a number.
+ */
 function seconds(value: unknown): number | undefined {
   const n =
     typeof value === 'number'
       ? value
-      : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)
+      : typeof value === 'string' && /^\s*[-+]?\d+(\.\d+)?\s*$/.test(value)
         ? Number(value)
         : Number.NaN;
-  // Under a second is no usable lifetime; above ~31 years would overflow Date arithmetic.
-  return Number.isFinite(n) && n >= 1 ? Math.min(n, MAX_LIFETIME_SECONDS) : undefined;
+  if (!Number.isFinite(n)) return undefined;
+  // 0 or less: expired when it arrived, never "unknown" (which would mean the
+  // default lifetime). Above ~31 years would overflow Date arithmetic.
+  return Math.min(Math.max(n, 0), MAX_LIFETIME_SECONDS);
+}
+
+/** Whether a 2xx body carries an OAuth `error` (anything but absent, null or empty). */
+function carriesError(fields: Record<string, unknown>): boolean {
+  const error = fields.error;
+  return error !== undefined && error !== null && error !== '';
 }
 
 function text(value: unknown): string | undefined {
@@ -70,8 +82,11 @@ function scopeOf(value: unknown): string | undefined {
  * Parses the already-decoded fields of a successful (2xx) token response.
  * Lenient where real servers differ (`expires_in` as a string or missing,
  * `token_type` in any case, `scope` as an array, other fields kept in
- * `extra`), strict where it matters: no `access_token` (or an `error` field
- * in a 200) is an `AuthenticationError`, never a token with `undefined` in it.
+ * `extra`), strict where it matters: no `access_token`, or an `error` field
+ * in a 2xx whatever else it carries, is an `AuthenticationError`; an
+ * `access_token` or `token_type` that cannot go into an HTTP header is a
+ * `TokenEndpointError` (`malformed`) that never quotes it; an `expires_in` of
+ * 0 or less is a token already expired when it arrived.
  *
  * @example
  * ```ts
@@ -82,17 +97,28 @@ function scopeOf(value: unknown): string | undefined {
  * token.tokenType; // 'Bearer'; token.extra.id_token === 'x'
  * ```
  */
-export function parseTokenFields(fields: Record<string, unknown>, options: ParseOptions): Token {
+export function parseTokenFields(
+  fields: Record<string, unknown>,
+  options: ParseOptions,
+  status?: number,
+): Token {
   const accessToken = fields.access_token;
-  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
-    const oauth = readOAuthError(fields);
+  const refused = carriesError(fields);
+  if (refused || typeof accessToken !== 'string' || accessToken.trim() === '') {
     throw authenticationError(
       options.serviceName,
-      undefined,
-      oauth,
+      status,
+      readOAuthError(fields),
       options.secrets ?? [],
-      oauth.error ? 'was refused' : 'got an answer without an `access_token`',
+      refused ? 'was refused' : 'got an answer without an `access_token`',
     );
+  }
+  if (!isAccessTokenValue(accessToken)) {
+    throw unusable(options.serviceName, status, 'access_token');
+  }
+  const tokenType = text(fields.token_type)?.trim() || undefined;
+  if (tokenType !== undefined && !isAuthScheme(tokenType)) {
+    throw unusable(options.serviceName, status, 'token_type');
   }
   const lifetimeSeconds = seconds(fields.expires_in);
   const defaultLifetimeMs = options.defaultLifetimeMs ?? 3_600_000;
@@ -108,7 +134,7 @@ export function parseTokenFields(fields: Record<string, unknown>, options: Parse
   }
   return new Token({
     accessToken,
-    tokenType: text(fields.token_type)?.trim(),
+    tokenType,
     expiresAt,
     issuedAt: options.receivedAt,
     refreshToken: text(fields.refresh_token) ?? options.previous?.refreshToken,
@@ -162,13 +188,29 @@ export function parseTokenResponse(response: RawTokenResponse, options: ParseOpt
         { serviceName: options.serviceName, status: response.status, reason: 'malformed' },
       );
     }
-    return parseTokenFields(fields, options);
+    return parseTokenFields(fields, options, response.status);
   }
   throw authenticationError(
     options.serviceName,
     response.status,
     readOAuthError(fields, response.wwwAuthenticate),
     options.secrets ?? [],
+  );
+}
+
+/** A field that would have to go into a header but cannot; its value is never quoted. */
+function unusable(
+  serviceName: string,
+  status: number | undefined,
+  field: 'access_token' | 'token_type',
+): TokenEndpointError {
+  const rule =
+    field === 'access_token'
+      ? 'characters an HTTP header cannot carry (control characters such as CR, LF or NUL, or non-ASCII)'
+      : "something other than an HTTP authentication scheme (letters, digits and !#$%&'*+-.^_`|~)";
+  return new TokenEndpointError(
+    `Token endpoint answered "${serviceName}" with a \`${field}\` that holds ${rule}, so it cannot be sent. The server is broken or not the token endpoint; check \`tokenEndpoint\`.`,
+    { serviceName, status, reason: 'malformed' },
   );
 }
 
