@@ -6,8 +6,9 @@ import {
   authorizeRequest,
   ConfigurationError,
   isReplayableBody,
-  mayForwardCredentials,
+  REDACTED,
   type RequestPolicyOptions,
+  redirectChain,
   resolveAuthorizer,
   retryAfterUnauthorized,
 } from '@forge/core';
@@ -79,6 +80,51 @@ function removeCredentials(config: InternalAxiosRequestConfig, authorization: Au
   const current = lowerCaseHeaders(config.headers);
   for (const name in authorization.headers) {
     if (current[name] === authorization.headers[name]) setHeader(config, name, undefined);
+  }
+}
+
+const OUT_HEADERS = 'kOutHeaders';
+
+/**
+ * Node's `ClientRequest` (and follow-redirects' wrapper around it) keeps the
+ * headers it sent: as the raw header block (`_header`), in its header map, and
+ * in the options of each hop. An `AxiosError` carries that request, so
+ * `util.inspect(error)` would print the token. The request is finished when
+ * the error reaches us, so our values are replaced where they were kept.
+ */
+function forgetSentHeaders(request: unknown, authorization: Authorization): void {
+  const values = Object.values(authorization.headers);
+  const seen = new Set<unknown>();
+  const visit = (node: unknown, depth: number): void => {
+    if (typeof node !== 'object' || node === null || seen.has(node) || depth > 2) return;
+    seen.add(node);
+    const record = node as Record<string | symbol, unknown>;
+    if (typeof record._header === 'string') {
+      let header = record._header;
+      for (const value of values) header = header.split(value).join(REDACTED);
+      record._header = header;
+    }
+    for (const symbol of Object.getOwnPropertySymbols(record)) {
+      if (symbol.description === OUT_HEADERS) forgetInMap(record[symbol], authorization);
+    }
+    const options = record._options as { headers?: unknown } | undefined;
+    if (options !== undefined) forgetInMap(options.headers, authorization);
+    visit(record._currentRequest, depth + 1);
+    visit(record._redirectable, depth + 1);
+  };
+  visit(request, 0);
+}
+
+// Header maps hold `name: value` (follow-redirects) or `name: [name, value]` (Node).
+function forgetInMap(map: unknown, authorization: Authorization): void {
+  if (typeof map !== 'object' || map === null) return;
+  const record = map as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    const ours = authorization.headers[name.toLowerCase()];
+    if (ours === undefined) continue;
+    const value = record[name];
+    const held = Array.isArray(value) ? value[1] : value;
+    if (held === ours) delete record[name];
   }
 }
 
@@ -163,10 +209,11 @@ export function withForge(
 
   const guardRedirects = (config: ForgeConfig, url: string, authorization: Authorization) => {
     const own = config.beforeRedirect as BeforeRedirect | undefined;
+    const chain = redirectChain(authorizer);
     let current = url;
     config.beforeRedirect = ((redirect: RedirectOptions, ...details: unknown[]) => {
       const next = redirect.href ?? current;
-      if (!mayForwardCredentials(authorizer, current, next) && redirect.headers) {
+      if (!chain.permits(current, next) && redirect.headers) {
         for (const name of Object.keys(redirect.headers)) {
           if (name.toLowerCase() in authorization.headers) delete redirect.headers[name];
         }
@@ -257,7 +304,10 @@ export function withForge(
       // Removing them, rather than masking, lets a retry of error.config be authorized afresh.
       const config = (error as { config?: InternalAxiosRequestConfig } | null)?.config;
       const entry = config ? sent.get(config) : undefined;
-      if (config && entry) removeCredentials(config, entry.authorization);
+      if (config && entry) {
+        removeCredentials(config, entry.authorization);
+        forgetSentHeaders((error as { request?: unknown }).request, entry.authorization);
+      }
       throw error;
     },
   );

@@ -6,8 +6,9 @@ import {
   authorizeRequest,
   ForgeError,
   isReplayableBody,
-  mayForwardCredentials,
+  type RedirectChain,
   type RequestPolicyOptions,
+  redirectChain,
   resolveAuthorizer,
   retryAfterUnauthorized,
 } from '@forge/core';
@@ -39,8 +40,21 @@ interface Sent {
   readonly authorization: Authorization;
 }
 
+/** A redirect hop's options: the chain so far, and whether this hop may carry credentials. */
+interface Hop {
+  readonly chain: RedirectChain;
+  readonly permitted: boolean;
+}
+
 const PKG = 'got';
 const ATTEMPT = '@forge/got:attempt';
+
+/** Removes the headers an authorization set, where they still hold its values. */
+function removeCredentials(headers: Record<string, unknown>, authorization: Authorization): void {
+  for (const name in authorization.headers) {
+    if (headers[name] === authorization.headers[name]) delete headers[name];
+  }
+}
 
 function stringHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
   const record: Record<string, string> = {};
@@ -87,17 +101,18 @@ export function forgeHooks(
 ): ForgeGotHooks {
   const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
   const sent = new WeakMap<object, Sent>();
+  const hops = new WeakMap<object, Hop>();
 
   const beforeRequest: BeforeRequestHook = async (options) => {
     const headers = options.headers as Record<string, unknown>;
     const previous = sent.get(options);
-    // Headers set on an earlier pass (a retry, a redirect) are ours, not the caller's.
+    // Headers set on an earlier pass (a retry) are ours, not the caller's.
     if (previous !== undefined) {
-      for (const name in previous.authorization.headers) {
-        if (headers[name] === previous.authorization.headers[name]) delete headers[name];
-      }
+      removeCredentials(headers, previous.authorization);
       sent.delete(options);
     }
+    // got runs beforeRequest for every redirect hop: one after the chain broke goes without.
+    if (hops.get(options)?.permitted === false) return;
     const current = stringHeaders(headers);
     const context = options.context as Record<string, unknown>;
     const request: AuthorizationRequest = {
@@ -149,18 +164,31 @@ export function forgeHooks(
     }
   };
 
+  // got copies the options for each hop (our headers included) and then runs
+  // beforeRequest on the copy: remove ours here, and let beforeRequest put
+  // fresh ones back only while the chain of hops may keep them.
   const beforeRedirect: BeforeRedirectHook = (options, response) => {
+    const previousOptions = response.request.options;
+    const previous = sent.get(previousOptions);
+    const chain = hops.get(previousOptions)?.chain ?? redirectChain(authorizer);
     const from = response.url || response.requestUrl.toString();
-    const to = String(options.url);
-    const entry = sent.get(response.request.options) ?? sent.get(options);
-    if (entry === undefined || mayForwardCredentials(authorizer, from, to)) return;
-    const headers = options.headers as Record<string, unknown>;
-    for (const name in entry.authorization.headers) delete headers[name];
+    const permitted = previous !== undefined && chain.permits(from, String(options.url));
+    if (previous !== undefined) {
+      removeCredentials(options.headers as Record<string, unknown>, previous.authorization);
+    }
+    hops.set(options, { chain, permitted });
   };
 
-  const beforeError: BeforeErrorHook = (error) =>
+  const beforeError: BeforeErrorHook = (error) => {
+    // Callers log got's errors (their options and JSON carry the headers): keep our credentials out.
+    const options = (error as { options?: { headers?: unknown } }).options;
+    const entry = options === undefined ? undefined : sent.get(options);
+    if (entry !== undefined && typeof options?.headers === 'object' && options.headers !== null) {
+      removeCredentials(options.headers as Record<string, unknown>, entry.authorization);
+    }
     // got wraps what a hook throws; the caller should get Forge's typed error.
-    (error.cause instanceof ForgeError ? error.cause : error) as RequestError;
+    return (error.cause instanceof ForgeError ? error.cause : error) as RequestError;
+  };
 
   return {
     beforeRequest: [beforeRequest],

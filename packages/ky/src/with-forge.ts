@@ -98,6 +98,12 @@ function apply(request: Request, authorization: Authorization): void {
   }
 }
 
+function removeCredentials(headers: Headers, authorization: Authorization): void {
+  for (const name in authorization.headers) {
+    if (headers.get(name) === authorization.headers[name]) headers.delete(name);
+  }
+}
+
 type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
 
 // ky 1 retries whatever a hook throws; a failed authorization must reach the
@@ -278,12 +284,7 @@ export function withForge<T extends KyLike<T>>(
     const { request, options } = state;
     const entry = find(options);
     if (entry === undefined) return;
-    if (entry.authorization !== undefined) {
-      for (const name in entry.authorization.headers) {
-        if (request.headers.get(name) === entry.authorization.headers[name])
-          request.headers.delete(name);
-      }
-    }
+    if (entry.authorization !== undefined) removeCredentials(request.headers, entry.authorization);
     const headers = lowerCaseHeaders(request.headers);
     entry.authorization = await authorizeRequest(
       authorizer,
@@ -291,6 +292,23 @@ export function withForge<T extends KyLike<T>>(
       PKG,
     );
     if (entry.authorization !== undefined) apply(request, entry.authorization);
+  };
+
+  // Callers log ky's errors, whose `request` carries the headers: keep our credentials out.
+  // ky 2 calls this with a state object for every error; ky 1 with the error, for HTTP errors only.
+  const beforeError = (...args: unknown[]): unknown => {
+    const first = args[0] as { error?: unknown; request?: unknown; options?: HookState['options'] };
+    const error = (first instanceof Error ? first : first.error) as
+      | (Error & { request?: unknown; options?: HookState['options'] })
+      | undefined;
+    const options = error?.options ?? first.options;
+    const entry = options === undefined ? undefined : find(options);
+    if (entry?.authorization !== undefined) {
+      for (const request of [error?.request, first.request]) {
+        if (request instanceof Request) removeCredentials(request.headers, entry.authorization);
+      }
+    }
+    return error;
   };
 
   return ky.extend((parent: { retry?: unknown }) => ({
@@ -310,6 +328,7 @@ export function withForge<T extends KyLike<T>>(
       beforeRequest: [beforeRequest],
       afterResponse: [afterResponse],
       beforeRetry: [beforeRetry],
+      beforeError: [beforeError],
     },
   }));
 }
