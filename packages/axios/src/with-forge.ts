@@ -7,6 +7,7 @@ import {
   ConfigurationError,
   isReplayableBody,
   REDACTED,
+  type RedirectChain,
   type RequestPolicyOptions,
   redirectChain,
   resolveAuthorizer,
@@ -209,10 +210,12 @@ export function withForge(
 
   const guardRedirects = (config: ForgeConfig, url: string, authorization: Authorization) => {
     const own = config.beforeRedirect as BeforeRedirect | undefined;
-    const chain = redirectChain(authorizer);
+    // Made on the first redirect: most requests have none, and this runs per request.
+    let chain: RedirectChain | undefined;
     let current = url;
     config.beforeRedirect = ((redirect: RedirectOptions, ...details: unknown[]) => {
       const next = redirect.href ?? current;
+      chain ??= redirectChain(authorizer);
       if (!chain.permits(current, next) && redirect.headers) {
         for (const name of Object.keys(redirect.headers)) {
           if (name.toLowerCase() in authorization.headers) delete redirect.headers[name];
