@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AuthenticationError,
   type ClientCredentialsOptions,
   ClientCredentialsTokenProvider,
   TokenEndpointError,
 } from '../src/index.js';
-import { hang, json, type Loopback, loopback, reply, reset } from './helpers/loopback.js';
+import { endless, hang, json, type Loopback, loopback, reply, reset } from './helpers/loopback.js';
 
 const SECRET = 'loopback-secret-value';
 let server: Loopback | undefined;
@@ -243,5 +243,103 @@ describe('token endpoint leniency (real bodies over loopback HTTP)', () => {
     expect((error as AuthenticationError).error).toBe('invalid_client');
     expect(error.message).not.toContain(SECRET);
     expect((error as AuthenticationError).errorDescription).not.toContain(SECRET);
+  });
+});
+
+describe('token endpoints that send what no token endpoint sends', () => {
+  const TOKEN = 'at-SECRET-MARKER-7731';
+
+  it('a body that never ends costs bounded memory and one malformed error naming the limit', async () => {
+    const stream = endless(32 * 1024 * 1024);
+    server = await loopback(stream.handler);
+    const error = await failure(provider(server.url, { timeoutMs: 5_000 }).fetchToken());
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect((error as TokenEndpointError).reason).toBe('malformed');
+    expect((error as TokenEndpointError).status).toBe(200);
+    expect(error.message).toContain('1048576 bytes');
+    expect(error.message).toContain('`maxResponseBytes`');
+    // Not retried, and the connection was dropped long before the server's cap.
+    expect(server.requests).toHaveLength(1);
+    await vi.waitFor(() => expect(stream.stats.closed).toBe(true), { timeout: 5_000 });
+    expect(stream.stats.written).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('maxResponseBytes is configurable, and also applies to error answers', async () => {
+    const big = JSON.stringify({ access_token: 'a', padding: 'x'.repeat(5_000) });
+    server = await loopback(reply(200, big), reply(400, big));
+    const small = provider(server.url, { maxResponseBytes: 4_096 });
+    const tooLarge = await failure(small.fetchToken());
+    expect((tooLarge as TokenEndpointError).reason).toBe('malformed');
+    expect(tooLarge.message).toContain('4096 bytes');
+    const refused = await failure(small.fetchToken());
+    expect((refused as TokenEndpointError).reason).toBe('malformed');
+    expect((refused as TokenEndpointError).status).toBe(400);
+  });
+
+  it.each([
+    ['CR LF', `${TOKEN}\r\nX-Injected: 1`],
+    ['NUL', `${TOKEN}\u0000`],
+    ['non-ASCII', `${TOKEN}\u00e9`],
+  ])('an access_token with %s is malformed and never quoted', async (_name, accessToken) => {
+    server = await loopback(json(200, { access_token: accessToken, token_type: 'Bearer' }));
+    const error = await failure(provider(server.url).fetchToken());
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect((error as TokenEndpointError).reason).toBe('malformed');
+    expect(error.message).not.toContain(TOKEN);
+    expect(JSON.stringify(error)).not.toContain(TOKEN);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('expires_in 0 is a token expired on arrival, not one cached for the default lifetime', async () => {
+    server = await loopback(json(200, { access_token: 'a', expires_in: 0 }));
+    const token = await provider(server.url).fetchToken();
+    expect(token.isExpired()).toBe(true);
+    expect(token.expiresAtMs).toBe(token.issuedAtMs);
+  });
+
+  it('a 200 carrying both a token and an error is the error', async () => {
+    server = await loopback(json(200, { access_token: 'a', error: 'invalid_grant' }));
+    const error = await failure(provider(server.url).fetchToken());
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).error).toBe('invalid_grant');
+  });
+
+  it.each([
+    ['in seconds', '86400'],
+    ['as a date in 2099', 'Thu, 01 Jan 2099 00:00:00 GMT'],
+  ])('a Retry-After %s is capped at 60 s by default', async (_name, retryAfter) => {
+    server = await loopback(json(429, { error: 'slow_down' }, { 'retry-after': retryAfter }));
+    const error = (await failure(provider(server.url).fetchToken())) as TokenEndpointError;
+    expect(error.reason).toBe('rate-limited');
+    expect(error.retryAfterMs).toBe(60_000);
+  });
+
+  it('maxRetryAfterMs lowers the cap: the transport waits that long, not what the server asked', async () => {
+    server = await loopback(
+      json(429, { error: 'slow_down' }, { 'retry-after': '86400' }),
+      json(200, { access_token: 'after-cap', expires_in: 60 }),
+    );
+    const token = await provider(server.url, { maxRetryAfterMs: 200 }).fetchToken();
+    expect(token.accessToken).toBe('after-cap');
+    const [first, second] = server.requests;
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(150);
+  });
+
+  it('an OAuth error code echoing the secret is replaced, in the error and its JSON', async () => {
+    server = await loopback(
+      json(401, { error: `client_secret=${SECRET}`, error_description: `echo ${SECRET}` }),
+      reply(401, '', {
+        'content-type': 'text/plain',
+        'www-authenticate': `Basic error="${SECRET}", error_description="${SECRET}"`,
+      }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const error = (await failure(provider(server.url).fetchToken())) as AuthenticationError;
+      expect(error).toBeInstanceOf(AuthenticationError);
+      expect(error.error).toBe('invalid_response');
+      for (const text of [error.message, error.errorDescription ?? '', JSON.stringify(error)]) {
+        expect(text).not.toContain(SECRET);
+      }
+    }
   });
 });

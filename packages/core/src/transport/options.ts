@@ -33,6 +33,8 @@ export interface RetryOptions {
  *   clientId: 'svc', clientSecret: secret, tokenEndpoint: 'https://auth.example/token',
  *   timeoutMs: 5_000,
  *   retry: { maxAttempts: 4, baseDelayMs: 100, maxTotalMs: 15_000 },
+ *   maxResponseBytes: 262_144,
+ *   maxRetryAfterMs: 30_000,
  * });
  * ```
  */
@@ -43,6 +45,22 @@ export interface TransportOptions {
   readonly retry?: RetryOptions | false;
   /** The `fetch` to use (a proxy-aware one, or an instrumented one). Default `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
+  /**
+   * The largest response body read from the token endpoint (and, for a
+   * provider with `issuer`, from the discovery document), in bytes. Enforced
+   * while the body streams in; a larger body is a `TokenEndpointError` with
+   * reason `'malformed'`. Default 1 MiB (1 048 576): a token response is a
+   * few kilobytes even with an ID token in it.
+   */
+  readonly maxResponseBytes?: number;
+  /**
+   * The longest `Retry-After` honoured, in milliseconds: a longer one (or an
+   * HTTP date further away) counts as this long, both for the transport's
+   * own wait and for `TokenEndpointError.retryAfterMs`, which the token
+   * manager waits on before its next request. Default 60 000 (one minute), so
+   * one response cannot lock a service out until it restarts.
+   */
+  readonly maxRetryAfterMs?: number;
 }
 
 /** {@link TransportOptions} with every default applied. */
@@ -53,6 +71,28 @@ export interface ResolvedTransport {
   readonly maxDelayMs: number;
   readonly maxTotalMs: number;
   readonly fetch: typeof fetch | undefined;
+  readonly maxResponseBytes: number;
+  readonly maxRetryAfterMs: number;
+}
+
+/** Default of `maxResponseBytes`: 1 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
+/** Default of `maxRetryAfterMs`: one minute. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Validates a body size limit (`maxResponseBytes`): a positive whole number
+ * of bytes, or `fallback` when absent.
+ */
+export function byteLimit(value: unknown, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigurationError(
+      option,
+      `must be a positive whole number of bytes, got ${typeof value === 'number' ? value : typeof value}`,
+    );
+  }
+  return value;
 }
 
 function positive(value: number | undefined, fallback: number, option: string): number {
@@ -83,5 +123,15 @@ export function resolveTransport(options: TransportOptions = {}): ResolvedTransp
     maxDelayMs: positive(retry.maxDelayMs, 5_000, 'retry.maxDelayMs'),
     maxTotalMs: positive(retry.maxTotalMs, 30_000, 'retry.maxTotalMs'),
     fetch: options.fetch,
+    maxResponseBytes: byteLimit(
+      options.maxResponseBytes,
+      DEFAULT_MAX_RESPONSE_BYTES,
+      'maxResponseBytes',
+    ),
+    maxRetryAfterMs: positive(
+      options.maxRetryAfterMs,
+      DEFAULT_MAX_RETRY_AFTER_MS,
+      'maxRetryAfterMs',
+    ),
   };
 }

@@ -73,6 +73,47 @@ describe('postForm retry timing', () => {
     vi.restoreAllMocks();
   });
 
+  it('caps a Retry-After in seconds at maxRetryAfterMs (default 60 s) for its own wait and the error', async () => {
+    const { fetch, calls } = scriptedFetch(
+      () => new Response('', { status: 429, headers: { 'retry-after': '86400' } }),
+    );
+    const error = (await postForm(request, resolveTransport({ fetch })).catch(
+      (caught: unknown) => caught,
+    )) as TokenEndpointError;
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect(error.reason).toBe('rate-limited');
+    expect(error.retryAfterMs).toBe(60_000);
+    expect(calls).toHaveLength(1);
+
+    const capped = scriptedFetch(
+      () => new Response('', { status: 429, headers: { 'retry-after': '86400' } }),
+      () => new Response('{"access_token":"a"}', { status: 200 }),
+    );
+    const pending = postForm(
+      request,
+      resolveTransport({ fetch: capped.fetch, maxRetryAfterMs: 5_000 }),
+    );
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect((await pending).status).toBe(200);
+    expect((capped.calls[1] ?? 0) - (capped.calls[0] ?? 0)).toBe(5_000);
+  });
+
+  it('caps a Retry-After HTTP date far in the future', async () => {
+    const { fetch } = scriptedFetch(
+      () =>
+        new Response('', {
+          status: 503,
+          headers: { 'retry-after': 'Fri, 01 Jan 2099 00:00:00 GMT' },
+        }),
+    );
+    const error = (await postForm(
+      request,
+      resolveTransport({ fetch, maxRetryAfterMs: 10_000, retry: { maxAttempts: 1 } }),
+    ).catch((caught: unknown) => caught)) as TokenEndpointError;
+    expect(error.reason).toBe('server');
+    expect(error.retryAfterMs).toBe(10_000);
+  });
+
   it('does not retry 4xx answers', async () => {
     const { fetch, calls } = scriptedFetch(
       () => new Response('{"error":"invalid_grant"}', { status: 400 }),
@@ -90,5 +131,23 @@ describe('resolveTransport', () => {
     expect(() => resolveTransport({ retry: { maxTotalMs: -1 } })).toThrow(/`retry.maxTotalMs`/);
     expect(() => resolveTransport({ fetch: 'no' as unknown as typeof fetch })).toThrow(/`fetch`/);
     expect(resolveTransport({ retry: false }).maxAttempts).toBe(1);
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1024']) {
+      expect(() => resolveTransport({ maxResponseBytes: bad as number })).toThrow(
+        /`maxResponseBytes`/,
+      );
+    }
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => resolveTransport({ maxRetryAfterMs: bad })).toThrow(/`maxRetryAfterMs`/);
+    }
+  });
+
+  it('defaults to a 1 MiB body limit and a 60 s Retry-After cap', () => {
+    const resolved = resolveTransport();
+    expect(resolved.maxResponseBytes).toBe(1_048_576);
+    expect(resolved.maxRetryAfterMs).toBe(60_000);
+    expect(resolveTransport({ maxResponseBytes: 4_096, maxRetryAfterMs: 1_000 })).toMatchObject({
+      maxResponseBytes: 4_096,
+      maxRetryAfterMs: 1_000,
+    });
   });
 });

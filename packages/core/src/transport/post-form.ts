@@ -3,6 +3,7 @@ import { redact, redactUrl } from '../redact.js';
 import { anySignal, sleep, TimeoutReason, timeoutSignal } from './abort.js';
 import { fullJitterDelay, parseRetryAfter } from './backoff.js';
 import type { ResolvedTransport } from './options.js';
+import { readLimitedText } from './read-body.js';
 
 /** One POST to a token endpoint. */
 export interface FormRequest {
@@ -32,8 +33,10 @@ const RETRYABLE_STATUS = (status: number): boolean => status === 429 || status >
 /**
  * Sends a form-encoded POST with a timeout per attempt, retrying network
  * errors, timeouts, 5xx and 429 with full-jitter backoff (or the server's
- * `Retry-After`), bounded in attempts and total time. Resolves with the first
- * answer that is not retryable; rejects with a `TokenEndpointError` otherwise.
+ * `Retry-After`, capped at `maxRetryAfterMs`), bounded in attempts and total
+ * time. Resolves with the first answer that is not retryable; rejects with a
+ * `TokenEndpointError` otherwise. A body over `maxResponseBytes` ends the
+ * request at once (`malformed`): a server that sends one is not asked again.
  */
 export async function postForm(
   request: FormRequest,
@@ -57,9 +60,11 @@ export async function postForm(
     }
     if (request.signal?.aborted) throw aborted(request, request.signal.reason);
     const timeoutMs = Math.max(1, Math.min(transport.timeoutMs, deadline - Date.now()));
-    const outcome = await attemptOnce(doFetch, request, timeoutMs);
+    const outcome = await attemptOnce(doFetch, request, timeoutMs, transport);
     if ('status' in outcome) return outcome;
-    if (outcome.error.reason === 'aborted') throw outcome.error;
+    if (outcome.error.reason === 'aborted' || outcome.error.reason === 'malformed') {
+      throw outcome.error;
+    }
     failure = outcome;
   }
   // maxAttempts >= 1, so at least one attempt failed to get here.
@@ -70,6 +75,7 @@ async function attemptOnce(
   doFetch: typeof fetch,
   request: FormRequest,
   timeoutMs: number,
+  transport: ResolvedTransport,
 ): Promise<FormResponse | Failure> {
   const timeout = timeoutSignal(timeoutMs);
   const combined = request.signal ? anySignal([request.signal, timeout.signal]) : undefined;
@@ -86,13 +92,18 @@ async function attemptOnce(
       redirect: 'manual',
       signal,
     });
-    const body = await response.text();
-    const receivedAt = Date.now();
     if (!RETRYABLE_STATUS(response.status)) {
+      const body = await readLimitedText(response, transport.maxResponseBytes);
+      const receivedAt = Date.now();
+      if (body === undefined) return { error: tooLarge(request, response.status, transport) };
       return { status: response.status, headers: response.headers, body, receivedAt };
     }
+    // The body of a retried answer is never used: drop it rather than read it.
+    response.body?.cancel().catch(() => undefined);
     const rateLimited = response.status === 429;
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+    const asked = parseRetryAfter(response.headers.get('retry-after'));
+    const retryAfterMs =
+      asked === undefined ? undefined : Math.min(asked, transport.maxRetryAfterMs);
     return {
       error: new TokenEndpointError(
         `Token endpoint ${redactUrl(request.url)} answered HTTP ${response.status} for "${request.serviceName}"${
@@ -129,6 +140,17 @@ async function attemptOnce(
     timeout.clear();
     combined?.dispose();
   }
+}
+
+function tooLarge(
+  request: FormRequest,
+  status: number,
+  transport: ResolvedTransport,
+): TokenEndpointError {
+  return new TokenEndpointError(
+    `Token endpoint ${redactUrl(request.url)} answered "${request.serviceName}" with HTTP ${status} and a body larger than ${transport.maxResponseBytes} bytes (\`maxResponseBytes\`); a token response is a few kilobytes. Check that \`tokenEndpoint\` points at the token endpoint, or raise \`maxResponseBytes\`.`,
+    { serviceName: request.serviceName, status, reason: 'malformed' },
+  );
 }
 
 function aborted(request: FormRequest, reason: unknown): TokenEndpointError {

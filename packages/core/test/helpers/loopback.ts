@@ -81,3 +81,32 @@ export function reset() {
 export function hang() {
   return (): void => {};
 }
+
+/**
+ * A 200 whose JSON body never ends: it writes as fast as the client reads
+ * (respecting backpressure) until the client drops the connection or `capBytes`
+ * were written, so a client that does not stop costs the test a bounded amount.
+ */
+export function endless(capBytes: number) {
+  const stats = { written: 0, closed: false };
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  const handler = (_req: Recorded, res: ServerResponse): void => {
+    res.on('close', () => {
+      stats.closed = true;
+    });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"access_token":"');
+    const pump = (): void => {
+      while (!res.destroyed && stats.written < capBytes) {
+        stats.written += chunk.length;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      if (!res.destroyed) res.end('"}');
+    };
+    pump();
+  };
+  return { handler, stats };
+}
