@@ -1,4 +1,4 @@
-import { SignJWT } from 'jose';
+import { loadJose } from './jose.js';
 import type { LoadedKey } from './keys.js';
 
 /** Claims of a client or grant assertion (RFC 7523). */
@@ -16,7 +16,8 @@ export interface AssertionClaims {
  * assertion cannot be replayed after a minute and servers that track `jti`
  * accept every new one.
  */
-export function signAssertion(key: LoadedKey, claims: AssertionClaims): Promise<string> {
+export async function signAssertion(key: LoadedKey, claims: AssertionClaims): Promise<string> {
+  const { SignJWT } = await loadJose();
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ ...claims.claims })
     .setProtectedHeader(key.kid === undefined ? { alg: key.alg } : { alg: key.alg, kid: key.kid })

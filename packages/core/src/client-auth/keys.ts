@@ -1,5 +1,6 @@
-import { importJWK, importPKCS8, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { ConfigurationError } from '../errors.js';
+import { loadJose } from './jose.js';
 
 /**
  * A private key for signing assertions: PKCS#8 PEM text, a private JWK, or a Web Crypto `CryptoKey`.
@@ -128,6 +129,7 @@ export async function loadSigningKey(
       );
     return { key, alg: resolved, kid };
   }
+  const { importJWK, importPKCS8 } = await loadJose();
   if (typeof key === 'string') {
     const candidates = alg ? [alg] : PEM_CANDIDATES;
     for (const candidate of candidates) {
