@@ -41,6 +41,8 @@ function hostileResponses(): Hostile[] {
     token('LF in access_token', (n) => `${n}\nX-Injected: 1`),
     token('NUL in access_token', (n) => `${n}\u0000tail`),
     token('another control character in access_token', (n) => `${n}\u0007tail`),
+    token('a tab in access_token', (n) => `${n}\ttail`),
+    token('DEL in access_token', (n) => `${n}\u007ftail`),
     token('non-ASCII (Latin-1) access_token', (n) => `${n}ötail`),
     token('non-ASCII (beyond Latin-1) access_token', (n) => `${n}\u2603tail`),
     tokenType('a space in token_type', 'Bearer x'),
