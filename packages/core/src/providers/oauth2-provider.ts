@@ -111,6 +111,7 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
       serviceName: this.serviceName,
       fetch: this.#transport.fetch,
       timeoutMs: this.#transport.timeoutMs,
+      maxResponseBytes: this.#transport.maxResponseBytes,
       signal,
     });
   }
