@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, ForgeErrorCode, TokenEndpointError } from '../errors.js';
+import { TestProvider } from '../manager/test-fixtures.js';
+import { TokenManager } from '../manager/token-manager.js';
 import { ExponentialAuthRetryStrategy } from '../policy/retry.js';
 import { Token } from '../token.js';
 import { isReplayableBody, resolveAuthorizer, retryAfterUnauthorized } from './adapter-kit.js';
@@ -73,6 +75,21 @@ describe('bearer', () => {
     expect(again.retry).toBe(false);
   });
 
+  it('does not resend the token it just sent when the manager kept it (damped renewal)', async () => {
+    const { manager, invalidated } = source();
+    const damped: BearerTokenSource = {
+      getToken: () => manager.getToken(),
+      async invalidate(token) {
+        invalidated.push(token?.accessToken ?? 'none');
+      },
+    };
+    const authorizer = bearer(damped, { baseURL: API });
+    const sent = (await authorizer.authorize(request()))!;
+    const decision = await authorizer.onUnauthorized(request(), { status: 401, headers: {} }, sent);
+    expect(decision.retry).toBe(false);
+    expect(invalidated).toEqual(['token-1']);
+  });
+
   it('does not retry a 401 whose challenge names an error a new token cannot cure', async () => {
     const { manager, invalidated } = source();
     const authorizer = bearer(manager, { baseURL: API });
@@ -138,6 +155,53 @@ describe('bearer', () => {
   it('validates its input', () => {
     expect(() => bearer({} as never, { baseURL: API })).toThrow(ConfigurationError);
     expect(() => bearer(source().manager, {})).toThrow(/origins/);
+  });
+});
+
+describe('bearer with a TokenManager behind an API that answers 401 to everything', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('costs one renewal per damping interval and retries only with a new token', async () => {
+    const provider = new TestProvider();
+    const manager = new TokenManager(provider, { unauthorizedDampingMs: 30_000 });
+    try {
+      const authorizer = bearer(manager, { baseURL: API });
+      const retries: boolean[] = [];
+      for (let i = 0; i < 500; i++) {
+        let attempt = 0;
+        for (;;) {
+          const sent = (await authorizer.authorize(request(`${API}/orders`, attempt)))!;
+          const decision = await authorizer.onUnauthorized(
+            request(`${API}/orders`, attempt),
+            { status: 401, headers: {} },
+            sent,
+          );
+          retries.push(decision.retry);
+          if (!decision.retry) break;
+          attempt += 1;
+        }
+      }
+      expect(provider.calls).toBe(2);
+      // Only the very first 401 was worth a retry: after it, the renewed token is kept and not resent.
+      expect(retries.filter(Boolean)).toHaveLength(1);
+
+      vi.setSystemTime(Date.now() + 30_000);
+      const sent = (await authorizer.authorize(request()))!;
+      const decision = await authorizer.onUnauthorized(
+        request(),
+        { status: 401, headers: {} },
+        sent,
+      );
+      expect(decision.retry).toBe(true);
+      expect(provider.calls).toBe(3);
+    } finally {
+      await manager.close();
+    }
   });
 });
 

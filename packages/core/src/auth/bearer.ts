@@ -53,8 +53,10 @@ function tokenRejected(response: UnauthorizedResponse): boolean {
  * requests the policy allows get `authorization: <scheme> <token>`; after a 401
  * the exact token that was sent is invalidated (compare-and-invalidate), the
  * manager's single-flight refresh is awaited, and the policy's retry strategy
- * decides. The same frozen `Authorization` object is handed out for as long as
- * the token lasts, so the hot path allocates nothing of its own.
+ * decides; a request is retried only when the manager now serves another
+ * token (a damped renewal keeps the rejected one). The same frozen
+ * `Authorization` object is handed out for as long as the token lasts, so the
+ * hot path allocates nothing of its own.
  *
  * @example
  * ```ts
@@ -115,13 +117,15 @@ export function bearer(
       const decision = compiled.retry.decide(request.attempt);
       try {
         await manager.invalidate(sent);
+        if (!decision.retry) return decision;
         // Awaiting here joins the manager's single-flight refresh, so every
         // request that got a 401 together retries with the one new token.
-        if (decision.retry) await manager.getToken();
+        const next = await manager.getToken();
+        // A damped invalidate keeps the sent token: sending it again would only earn another 401.
+        return next.authorizationHeader === sent.authorizationHeader ? GIVE_UP : decision;
       } catch (error) {
         throw requestError(error, request);
       }
-      return decision;
     },
     mayRedirect: compiled.mayRedirect,
   });

@@ -34,7 +34,9 @@ describe('TokenManager options', () => {
       refreshTokenTtlMs: 30 * 86_400_000,
       storageTimeoutMs: 1_000,
       maxKeys: 10_000,
+      unauthorizedDampingMs: 30_000,
     });
+    expect(resolveOptions({ unauthorizedDampingMs: 0 }).unauthorizedDampingMs).toBe(0);
     expect(resolveOptions({ lockTtlMs: 3_000 }).lockWaitMs).toBe(3_000);
     expect(resolveOptions({ refreshAhead: false }).refreshAhead).toBe(false);
   });
@@ -57,6 +59,9 @@ describe('TokenManager options', () => {
     ['storageTimeoutMs', { storageTimeoutMs: 2.5 }],
     ['storageTimeoutMs', { storageTimeoutMs: -10 }],
     ['maxKeys', { maxKeys: 0 }],
+    ['unauthorizedDampingMs', { unauthorizedDampingMs: -1 }],
+    ['unauthorizedDampingMs', { unauthorizedDampingMs: 1.5 }],
+    ['unauthorizedDampingMs', { unauthorizedDampingMs: '30s' }],
     ['clock', { clock: 42 }],
     ['options', 'fast'],
     ['storage', { storage: 'redis' }],

@@ -43,6 +43,7 @@ export interface BackoffOptions {
  *   storage: new InMemoryTokenStorage({ maxEntries: 1_000 }),
  *   skewMs: 10_000,
  *   refreshAhead: { fraction: 0.25 },
+ *   unauthorizedDampingMs: 30_000,
  * };
  * ```
  */
@@ -66,8 +67,22 @@ export interface TokenManagerOptions {
   readonly refreshTokenTtlMs?: number;
   /** Upper bound on each storage call; a slower call is a cache miss. Default `1_000`. */
   readonly storageTimeoutMs?: number;
-  /** Most keys kept in the manager's in-process tier; default `10_000`. */
+  /**
+   * Most keys kept in the manager's in-process tier; default `10_000`. A new
+   * key drops the oldest idle one; keys with a request in flight stay until it
+   * settles, and the tier shrinks back to `maxKeys` as they do.
+   */
   readonly maxKeys?: number;
+  /**
+   * Damping of renewals after a 401, per key, in milliseconds; default
+   * `30_000`, `0` switches it off. Once a token obtained after
+   * `invalidate(token)` is rejected too within this interval, that
+   * `invalidate(token)` keeps it (no `invalidated` event, no new request): an
+   * API that answers 401 to everything costs about one token request per
+   * interval, however many calls get a 401. `invalidate()` without a token and
+   * `forceRefresh()` are never damped.
+   */
+  readonly unauthorizedDampingMs?: number;
   /** Epoch-milliseconds clock, injectable for tests; default `Date.now`. */
   readonly clock?: () => number;
 }
@@ -82,6 +97,7 @@ export interface ResolvedOptions {
   readonly refreshTokenTtlMs: number;
   readonly storageTimeoutMs: number;
   readonly maxKeys: number;
+  readonly unauthorizedDampingMs: number;
   readonly clock: () => number;
 }
 
@@ -158,6 +174,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     refreshTokenTtlMs: duration('refreshTokenTtlMs', input.refreshTokenTtlMs, 30 * DAY_MS, 1),
     storageTimeoutMs: duration('storageTimeoutMs', input.storageTimeoutMs, 1_000, 1),
     maxKeys: duration('maxKeys', input.maxKeys, 10_000, 1),
+    unauthorizedDampingMs: duration('unauthorizedDampingMs', input.unauthorizedDampingMs, 30_000),
     clock: clock as () => number,
   };
 }

@@ -1,7 +1,8 @@
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthenticationError, ForgeError, ForgeErrorCode, TokenEndpointError } from '../errors.js';
 import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
-import type { Token } from '../token.js';
+import { Token } from '../token.js';
 import { flush, invalidGrant, TestProvider } from './test-fixtures.js';
 import { TokenManager } from './token-manager.js';
 
@@ -29,6 +30,11 @@ afterEach(async () => {
 
 function concurrent(manager: TokenManager, n = 10_000): Promise<Token[]> {
   return Promise.all(Array.from({ length: n }, () => manager.getToken()));
+}
+
+/** How many keys the manager holds in its in-process tier, as its inspect output shows. */
+function keysOf(manager: TokenManager<never> | TokenManager<number>): number {
+  return Number(/keys: (\d+)/.exec(inspect(manager))?.[1]);
 }
 
 function distinct(tokens: Token[]): Set<string> {
@@ -426,6 +432,7 @@ describe('expiry and skew', () => {
     await manager.getToken();
     // The token's expiry is on the (fake) Date clock; the manager only looks at `clock`.
     now = Date.now() + HOUR;
+    provider.lifetimeMs = 2 * HOUR;
     await manager.getToken();
     expect(provider.calls).toBe(2);
   });
@@ -475,6 +482,7 @@ describe('many keys', () => {
   it('bounds the in-process tier with maxKeys; evicted keys come back from the storage', async () => {
     const provider = new TestProvider<number>();
     const storage = new InMemoryTokenStorage();
+    const reads = vi.spyOn(storage, 'get');
     const manager = track(
       new TokenManager(Object.assign(provider, { cacheKey: (n: number) => `k${n}` }), {
         storage,
@@ -482,12 +490,56 @@ describe('many keys', () => {
       }),
     );
     const first = await manager.getToken(1);
-    await manager.getToken(2);
+    const second = await manager.getToken(2);
     await manager.getToken(3);
-    expect(manager[Symbol.for('nodejs.util.inspect.custom') as never]).toBeTypeOf('function');
+    expect(keysOf(manager)).toBe(2);
+
+    // k2 and k3 are still in the tier: served without a storage read.
+    reads.mockClear();
+    expect(await manager.getToken(2)).toBe(second);
+    await manager.getToken(3);
+    expect(reads).not.toHaveBeenCalled();
+
+    // k1, the oldest, was dropped from the tier: it comes back from the storage, not the provider.
     expect(await manager.getToken(1)).toBe(first);
+    expect(reads.mock.calls.map(([key]) => key)).toEqual(['k1']);
     expect(provider.calls).toBe(3);
+    expect(keysOf(manager)).toBe(2);
   });
+
+  it('holds maxKeys after 100,000 keys were in flight at once, evicting in O(1) per key', async () => {
+    vi.useRealTimers();
+    const provider = {
+      serviceName: 'tenants',
+      calls: 0,
+      cacheKey: (n: number) => `t${n}`,
+      async fetchToken(): Promise<Token> {
+        this.calls += 1;
+        const accessToken = `token-${this.calls}`;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return new Token({ accessToken, expiresAt: Date.now() + HOUR });
+      },
+    };
+    const manager = track(new TokenManager<number>(provider, { maxKeys: 1_000 }));
+    const started = performance.now();
+    const tokens = await Promise.all(
+      Array.from({ length: 100_000 }, (_, n) => manager.getToken(n)),
+    );
+    const elapsedMs = performance.now() - started;
+    console.info(`100,000 concurrent first calls, maxKeys 1,000: ${Math.round(elapsedMs)} ms`);
+    expect(provider.calls).toBe(100_000);
+    expect(new Set(tokens.map((token) => token.accessToken)).size).toBe(100_000);
+    expect(keysOf(manager)).toBeLessThanOrEqual(1_000);
+    // Generous: the quadratic scan this replaces took about a minute.
+    expect(elapsedMs).toBeLessThan(30_000);
+
+    // Single-flight per key still holds for keys in flight, and the tier stays bounded.
+    const again = await Promise.all(
+      Array.from({ length: 2_000 }, (_, n) => manager.getToken(n % 2)),
+    );
+    expect(new Set(again.map((token) => token.accessToken)).size).toBe(2);
+    expect(keysOf(manager)).toBeLessThanOrEqual(1_000);
+  }, 90_000);
 
   it('does not start one timer per key', async () => {
     const provider = new TestProvider<number>();

@@ -14,6 +14,7 @@ import type { MaybePromise } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { type Deferred, deferred } from './deferred.js';
 import { Emitter, type TokenManagerEvents, type TokenManagerListener } from './events.js';
+import { KeyOrder } from './key-order.js';
 import {
   type ResolvedOptions,
   resolveOptions,
@@ -21,7 +22,7 @@ import {
   validateProvider,
   validateStorage,
 } from './options.js';
-import { scheduleOf } from './schedule.js';
+import { scheduleOf, type TokenSchedule } from './schedule.js';
 import { FAILED, StorageGuard } from './storage-guard.js';
 import { Timers } from './timers.js';
 
@@ -37,6 +38,7 @@ interface Entry {
 type Mode = 'load' | 'refresh' | 'force';
 
 interface KeyState {
+  readonly key: string;
   entry: Entry | undefined;
   /** The one in-flight request for this key: single-flight. */
   flight: Deferred<Token> | undefined;
@@ -46,6 +48,15 @@ interface KeyState {
   retryAt: number;
   /** The last failure, served to callers without a usable token until `retryAt`. */
   failure: Promise<Token> | undefined;
+  /** When `invalidate(token)` last dropped a token (manager clock): damping counts from here. */
+  rejectedAt: number;
+  /** The access token dropped then: a late 401 for it is no new rejection, and it is never taken back. */
+  rejected: string | undefined;
+  /** A dropped token whose refresh token the next request redeems (RFC 6749 §6) instead of the original grant. */
+  renewWith: Token | undefined;
+  /** Neighbours in the order keys entered the tier (see {@link KeyOrder}). */
+  older: KeyState | undefined;
+  newer: KeyState | undefined;
 }
 
 interface Obtained {
@@ -116,6 +127,7 @@ export class TokenManager<TInput = void> {
   readonly #options: ResolvedOptions;
   readonly #clock: () => number;
   readonly #states = new Map<string, KeyState>();
+  readonly #order = new KeyOrder<KeyState>();
   readonly #events = new Emitter<TokenManagerEvents>();
   readonly #timers = new Timers();
   readonly #abort = new AbortController();
@@ -179,10 +191,17 @@ export class TokenManager<TInput = void> {
   }
 
   /**
-   * Compare-and-invalidate: forgets `token` (from this manager and the
-   * storage) unless a newer token already replaced it, so a late 401 for an
-   * old token never throws away a fresh one. Without `token`, forgets
-   * whatever is cached for `input`.
+   * Compare-and-invalidate, for a token the server rejected (a 401): forgets
+   * `token` (from this manager and the storage) unless a newer token already
+   * replaced it, so a late 401 for an old token never throws away a fresh
+   * one. Its refresh token is kept in this process, so the next request
+   * redeems it (RFC 6749 §6) rather than the original grant. Damped: when a
+   * token obtained after such a 401 is rejected too within
+   * `unauthorizedDampingMs`, it is kept and nothing is emitted, so an API
+   * that rejects every token costs about one token request per interval.
+   *
+   * Without `token`, forgets whatever is cached for `input`, refresh token
+   * included (never damped).
    *
    * @example
    * ```ts
@@ -195,16 +214,39 @@ export class TokenManager<TInput = void> {
     }
     if (this.#closed) return;
     const key = await this.#keyOf(input);
-    const state = this.#states.get(key);
-    const held = state?.entry?.token;
-    if (token !== undefined && held !== undefined && held.accessToken !== token.accessToken) {
+    if (this.#closed) return;
+    if (token === undefined) {
+      const state = this.#states.get(key);
+      if (state !== undefined) {
+        state.entry = undefined;
+        // A deliberate reset (a user signing out, say) keeps nothing to renew with.
+        state.renewWith = undefined;
+      }
+      await this.#guard.delete(key, undefined);
+      this.#emitInvalidated(key);
       return;
     }
-    if (state !== undefined) state.entry = undefined;
-    await this.#guard.delete(key, token);
-    if (this.#events.has('invalidated')) {
-      this.#events.emit('invalidated', { serviceName: this.serviceName, key });
+    const state = this.#state(key);
+    const held = state.entry?.token;
+    const stale =
+      held === undefined
+        ? token.accessToken === state.rejected
+        : held.accessToken !== token.accessToken;
+    const now = this.#clock();
+    // Stale: a newer token replaced it, or it is already gone. Damped: the token
+    // obtained since the last rejection is rejected too; a new one would fare no better.
+    if (stale || now - state.rejectedAt < this.#options.unauthorizedDampingMs) {
+      this.#shed(state);
+      return;
     }
+    state.rejectedAt = now;
+    state.rejected = token.accessToken;
+    const dropped = held ?? token;
+    if (dropped.refreshToken !== undefined) state.renewWith = dropped;
+    state.entry = undefined;
+    this.#shed(state);
+    await this.#guard.delete(key, token);
+    this.#emitInvalidated(key);
   }
 
   /**
@@ -260,6 +302,7 @@ export class TokenManager<TInput = void> {
     this.#abort.abort(error);
     for (const state of this.#states.values()) state.flight?.reject(error);
     this.#states.clear();
+    this.#order.clear();
     this.#timers.clearAll();
     for (const wakers of [...this.#wakers.values()]) for (const wake of [...wakers]) wake();
     this.#wakers.clear();
@@ -278,6 +321,12 @@ export class TokenManager<TInput = void> {
 
   [INSPECT](): string {
     return `TokenManager { serviceName: '${this.serviceName}', keys: ${this.#states.size}, closed: ${this.#closed} }`;
+  }
+
+  #emitInvalidated(key: string): void {
+    if (this.#events.has('invalidated')) {
+      this.#events.emit('invalidated', { serviceName: this.serviceName, key });
+    }
   }
 
   #closedError(): ForgeError {
@@ -351,33 +400,58 @@ export class TokenManager<TInput = void> {
   #state(key: string): KeyState {
     let state = this.#states.get(key);
     if (state === undefined) {
-      if (this.#states.size >= this.#options.maxKeys) this.#evictOne();
-      state = { entry: undefined, flight: undefined, failures: 0, retryAt: 0, failure: undefined };
+      // A full tier with its oldest key in flight grows for now; #shed trims it when flights settle.
+      if (this.#states.size >= this.#options.maxKeys) this.#dropOldestIdle();
+      state = {
+        key,
+        entry: undefined,
+        flight: undefined,
+        failures: 0,
+        retryAt: 0,
+        failure: undefined,
+        rejectedAt: Number.NEGATIVE_INFINITY,
+        rejected: undefined,
+        renewWith: undefined,
+        older: undefined,
+        newer: undefined,
+      };
       this.#states.set(key, state);
+      this.#order.push(state);
     }
     return state;
   }
 
-  /** Drops the oldest idle key; its token is still in the storage. */
-  #evictOne(): void {
-    for (const [key, state] of this.#states) {
-      if (state.flight === undefined) {
-        this.#states.delete(key);
-        return;
-      }
-    }
+  /**
+   * Drops the oldest key unless a request is in flight for it: O(1), where a
+   * search for an idle key would cost O(keys in flight) per new key. Its
+   * token is still in the storage.
+   */
+  #dropOldestIdle(): boolean {
+    const oldest = this.#order.oldest;
+    if (oldest === undefined || oldest.flight !== undefined) return false;
+    this.#forget(oldest);
+    return true;
   }
 
-  #adopt(state: KeyState, token: Token): void {
-    const { staleAt, refreshAt } = scheduleOf(
-      token,
-      this.#options.skewMs,
-      this.#options.refreshAhead,
-    );
+  /** Brings an over-full tier one key closer to `maxKeys`: the oldest idle key, else the idle `state`. */
+  #shed(state: KeyState): void {
+    if (this.#states.size <= this.#options.maxKeys || this.#dropOldestIdle()) return;
+    if (state.flight === undefined && this.#states.get(state.key) === state) this.#forget(state);
+  }
+
+  #forget(state: KeyState): void {
+    this.#states.delete(state.key);
+    this.#order.remove(state);
+  }
+
+  #adopt(state: KeyState, token: Token, schedule?: TokenSchedule): void {
+    const { staleAt, refreshAt } =
+      schedule ?? scheduleOf(token, this.#options.skewMs, this.#options.refreshAhead);
     state.entry = { token, promise: Promise.resolve(token), staleAt, refreshAt };
     state.failures = 0;
     state.retryAt = 0;
     state.failure = undefined;
+    state.renewWith = undefined;
   }
 
   #start(key: string, input: TInput, state: KeyState, mode: Mode): Deferred<Token> {
@@ -386,10 +460,12 @@ export class TokenManager<TInput = void> {
     this.#run(key, input, state, mode).then(
       (token) => {
         if (state.flight === flight) state.flight = undefined;
+        this.#shed(state);
         flight.resolve(token);
       },
       (error: unknown) => {
         if (state.flight === flight) state.flight = undefined;
+        this.#shed(state);
         flight.reject(error);
       },
     );
@@ -399,10 +475,20 @@ export class TokenManager<TInput = void> {
   async #run(key: string, input: TInput, state: KeyState, mode: Mode): Promise<Token> {
     const started = this.#clock();
     const current = state.entry?.token;
+    // After a 401 the dropped token's refresh token is the one to redeem.
+    const base = state.renewWith ?? current;
+    let unusable = false;
     try {
-      const { token, source } = await this.#obtain(key, input, mode, current);
+      const { token, source } = await this.#obtain(key, input, mode, state, current, base);
       this.#assertOpen();
-      this.#adopt(state, token);
+      const schedule = scheduleOf(token, this.#options.skewMs, this.#options.refreshAhead);
+      if (source !== 'storage' && this.#clock() >= schedule.staleAt) {
+        unusable = true;
+        // Its refresh token, if any, is the newest one: a rotating server has spent the previous.
+        if (token.refreshToken !== undefined) state.renewWith = token;
+        throw this.#expiredOnArrival();
+      }
+      this.#adopt(state, token, schedule);
       if (source !== 'storage') {
         const event =
           source === 'refresh' || (mode !== 'load' && current !== undefined)
@@ -420,9 +506,11 @@ export class TokenManager<TInput = void> {
       return token;
     } catch (thrown) {
       if (this.#closed) throw this.#closedError();
-      const error = this.#toForgeError(thrown, current);
+      const error = this.#toForgeError(thrown, [current, base]);
       state.failures += 1;
-      state.retryAt = this.#clock() + this.#retryDelay(state.failures, mode, error);
+      // A token that expires on arrival will do so again: no free retry for that.
+      const freeRetry = mode === 'load' && !unusable;
+      state.retryAt = this.#clock() + this.#retryDelay(state.failures, freeRetry, error);
       const failure = Promise.reject(error);
       // Callers attach their own handlers; this one only keeps an unawaited copy quiet.
       failure.catch(() => undefined);
@@ -441,19 +529,21 @@ export class TokenManager<TInput = void> {
 
   /**
    * How long to wait before the next request after `failures` failures in a
-   * row: the first failed load is retried by the next call (a one-off glitch
-   * costs nothing), later ones back off with full jitter, and never sooner
-   * than the server's `Retry-After`.
+   * row: with `freeRetry` (a failed load) the first is retried by the next
+   * call (a one-off glitch costs nothing), later ones back off with full
+   * jitter, and never sooner than the server's `Retry-After`.
    */
-  #retryDelay(failures: number, mode: Mode, error: ForgeError): number {
-    const attempt = mode === 'load' ? failures - 1 : failures;
+  #retryDelay(failures: number, freeRetry: boolean, error: ForgeError): number {
+    const attempt = freeRetry ? failures - 1 : failures;
     const backoff = attempt === 0 ? 0 : backoffDelay(attempt, this.#options.backoff);
     const retryAfterMs = (error as ForgeError & { retryAfterMs?: unknown }).retryAfterMs;
     return typeof retryAfterMs === 'number' ? Math.max(backoff, retryAfterMs) : backoff;
   }
 
   /** Whether a token found in the storage ends this flight without asking the provider. */
-  #acceptable(stored: Token, mode: Mode, current: Token | undefined): boolean {
+  #acceptable(stored: Token, mode: Mode, current: Token | undefined, state: KeyState): boolean {
+    // A storage whose delete failed still holds the token the server rejected.
+    if (stored.accessToken === state.rejected) return false;
     const now = this.#clock();
     const { staleAt, refreshAt } = scheduleOf(
       stored,
@@ -470,12 +560,14 @@ export class TokenManager<TInput = void> {
     key: string,
     input: TInput,
     mode: Mode,
+    state: KeyState,
     current: Token | undefined,
+    base: Token | undefined,
   ): Promise<Obtained> {
-    const read = await this.#guard.get(key, current);
+    const read = await this.#guard.get(key, base);
     this.#assertOpen();
     const stored = read === FAILED ? undefined : read;
-    if (stored !== undefined && this.#acceptable(stored, mode, current)) {
+    if (stored !== undefined && this.#acceptable(stored, mode, current, state)) {
       return { token: stored, source: 'storage' };
     }
     if (this.#guard.hasLock) {
@@ -484,31 +576,33 @@ export class TokenManager<TInput = void> {
       if (lock !== FAILED && lock !== undefined) {
         try {
           // Double-checked: the previous holder may have stored a token just before we locked.
-          const again = await this.#guard.get(key, current);
+          const again = await this.#guard.get(key, base);
           this.#assertOpen();
           const latest = again === FAILED ? undefined : again;
-          if (latest !== undefined && this.#acceptable(latest, mode, current)) {
+          if (latest !== undefined && this.#acceptable(latest, mode, current, state)) {
             return { token: latest, source: 'storage' };
           }
           // The storage holds the newest refresh token: a rotating server never sees one twice.
-          return await this.#fetch(key, input, latest?.refreshToken ? latest : current);
+          return await this.#fetch(key, input, latest?.refreshToken ? latest : base, state);
         } finally {
           await this.#guard.release(key, lock);
         }
       }
       if (lock === undefined) {
-        const theirs = await this.#waitForHolder(key, mode, current);
+        const theirs = await this.#waitForHolder(key, mode, state, current, base);
         if (theirs !== undefined) return { token: theirs, source: 'storage' };
       }
     }
-    return this.#fetch(key, input, stored?.refreshToken ? stored : current);
+    return this.#fetch(key, input, stored?.refreshToken ? stored : base, state);
   }
 
   /** Waits for another process's token, woken by the storage or a modest re-read interval. */
   async #waitForHolder(
     key: string,
     mode: Mode,
+    state: KeyState,
     current: Token | undefined,
+    base: Token | undefined,
   ): Promise<Token | undefined> {
     // Counting waited time (not reading the clock) bounds the loop whatever the clock does.
     let waited = 0;
@@ -517,9 +611,9 @@ export class TokenManager<TInput = void> {
       await this.#sleepOrWake(key, step);
       this.#assertOpen();
       waited += step;
-      const read = await this.#guard.get(key, current);
+      const read = await this.#guard.get(key, base);
       this.#assertOpen();
-      if (read !== FAILED && read !== undefined && this.#acceptable(read, mode, current)) {
+      if (read !== FAILED && read !== undefined && this.#acceptable(read, mode, current, state)) {
         return read;
       }
     }
@@ -545,7 +639,12 @@ export class TokenManager<TInput = void> {
     });
   }
 
-  async #fetch(key: string, input: TInput, base: Token | undefined): Promise<Obtained> {
+  async #fetch(
+    key: string,
+    input: TInput,
+    base: Token | undefined,
+    state: KeyState,
+  ): Promise<Obtained> {
     const context: TokenRequestContext = { key, signal: this.#abort.signal };
     const provider = this.#provider;
     let token: unknown;
@@ -558,6 +657,7 @@ export class TokenManager<TInput = void> {
         // The refresh token was revoked or already used: start over with the primary grant.
         if (!isInvalidGrant(error)) throw error;
         this.#assertOpen();
+        if (state.renewWith?.refreshToken === base.refreshToken) state.renewWith = undefined;
         token = await provider.fetchToken(input, context);
       }
     } else {
@@ -585,14 +685,19 @@ export class TokenManager<TInput = void> {
     return Math.max(1, Math.ceil(ttl));
   }
 
-  #toForgeError(error: unknown, current: Token | undefined): ForgeError {
+  #toForgeError(error: unknown, known: readonly (Token | undefined)[]): ForgeError {
     if (isForgeError(error)) return error;
+    const secrets = known.flatMap((token) => [token?.accessToken, token?.refreshToken]);
     return new TokenEndpointError(
-      `Getting a token for "${this.serviceName}" failed: ${redact(messageOf(error), [
-        current?.accessToken,
-        current?.refreshToken,
-      ])}. Check the provider; the next getToken() tries again.`,
+      `Getting a token for "${this.serviceName}" failed: ${redact(messageOf(error), secrets)}. Check the provider; the next getToken() tries again.`,
       { serviceName: this.serviceName, reason: 'network' },
+    );
+  }
+
+  #expiredOnArrival(): TokenEndpointError {
+    return new TokenEndpointError(
+      `The token endpoint for "${this.serviceName}" issued a token that is already expired (expires_in of 0 or less, or an expiry before it arrived), so it is not used. Check the server's token lifetime and the provider's clock; the next getToken() tries again after a backoff.`,
+      { serviceName: this.serviceName, reason: 'malformed' },
     );
   }
 
@@ -640,6 +745,8 @@ export class TokenManager<TInput = void> {
     ) {
       this.#adopt(state, read);
     } else {
+      // Another process dropped the token; its refresh token can still renew it here.
+      if (held.token.refreshToken !== undefined) state.renewWith = held.token;
       state.entry = undefined;
     }
   }
