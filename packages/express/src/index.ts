@@ -4,6 +4,7 @@ export { createForge, type ForgeMiddleware, forge } from './forge.js';
 export {
   PROBLEM_CONTENT_TYPE,
   type ProblemDetails,
+  type ProblemKind,
   ServiceAuthorizationError,
 } from './problem.js';
 export type { ForgeProxyOptions } from './proxy.js';

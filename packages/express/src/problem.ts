@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AuthenticationError,
   ForgeError,
@@ -6,26 +7,67 @@ import {
   TokenEndpointError,
 } from '@forge/core';
 
+/**
+ * What went wrong, as the last part of a problem's `type`
+ * (`urn:forge:problem:<kind>`). Each kind has one fixed title and detail.
+ */
+export type ProblemKind =
+  | 'caller-unauthorized'
+  | 'token-endpoint-unavailable'
+  | 'token-refused'
+  | 'invalid-path'
+  | 'upstream-unreachable'
+  | 'upstream-invalid-response'
+  | 'upstream-timeout'
+  | 'forward-failed';
+
 /** An RFC 9457 problem details body, as Forge sends it. */
 export interface ProblemDetails {
-  readonly type: string;
+  readonly type: `urn:forge:problem:${ProblemKind}`;
   readonly title: string;
   readonly status: number;
+  /** Fixed per kind and service: never text an authorization server or upstream sent. */
   readonly detail: string;
   /** The configured service the failure concerns. */
   readonly service: string;
+  /** `urn:forge:error:<errorId>`: the same id as the error passed to `next(err)`. */
+  readonly instance: string;
 }
 
 /** The media type of every error body Forge's Express middleware sends. */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+const TITLES: Readonly<Record<ProblemKind, string>> = {
+  'caller-unauthorized': 'The caller is not authorized',
+  'token-endpoint-unavailable': 'The authorization server is unavailable',
+  'token-refused': 'The authorization server refused a token',
+  'invalid-path': 'The request path cannot be forwarded',
+  'upstream-unreachable': 'The upstream API could not be reached',
+  'upstream-invalid-response': 'The upstream API sent an invalid response',
+  'upstream-timeout': 'The upstream API did not answer in time',
+  'forward-failed': 'The request could not be forwarded',
+};
+
+function kindOf(status: number): ProblemKind {
+  if (status === 401) return 'caller-unauthorized';
+  if (status === 503) return 'token-endpoint-unavailable';
+  return 'token-refused';
+}
+
 /**
- * A failure to authorize a call to a named service, translated for HTTP:
- * `status` is 502 when the authorization server refused to issue a token (or
- * answered with an error), 503 when it could not be reached or timed out, and
- * 401 when the caller's own bearer token was missing or refused for token
- * exchange. `problem` is the `application/problem+json` body; it names the
- * service and never carries a secret. The original error is the `cause`.
+ * A failure of a call to a named service, translated for HTTP: `status` is
+ * 502 when the authorization server refused to issue a token (or answered
+ * with an error), 503 when it could not be reached or timed out, 401 when the
+ * caller's own bearer token was missing or refused for token exchange; from
+ * the proxy also 400 (a path it will not forward), 502 (the upstream could
+ * not be reached or answered with something that is not HTTP) and 504 (the
+ * upstream timed out). `problem` is the `application/problem+json` body.
+ *
+ * Neither `problem` nor `message` carries text the authorization server or
+ * upstream sent, nor a secret: `detail` is fixed per failure kind. What
+ * happened is in `cause` (the original error, for your logs), and `errorId`
+ * (also in `problem.instance` and at the end of `message`) ties the log line
+ * to the response the caller got.
  *
  * Express's `err.status` / `err.statusCode` / `err.expose` conventions are
  * honoured, so any error handler (or Express's default one) answers with the
@@ -34,9 +76,12 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * @example
  * ```ts
  * app.use((err, req, res, next) => {
- *   if (err instanceof ServiceAuthorizationError) log.warn(err.serviceName, err.status);
+ *   if (err instanceof ServiceAuthorizationError) {
+ *     log.warn({ errorId: err.errorId, service: err.serviceName, cause: err.cause });
+ *   }
  *   next(err);
  * });
+ * app.use(forgeErrorHandler());
  * ```
  */
 export class ServiceAuthorizationError extends ForgeError {
@@ -45,6 +90,8 @@ export class ServiceAuthorizationError extends ForgeError {
   readonly statusCode: number;
   /** Tells Express-style handlers the message is safe to show. */
   readonly expose = true;
+  /** A random UUID naming this failure; `problem.instance` is `urn:forge:error:<errorId>`. */
+  readonly errorId: string;
   /** Extra response headers, e.g. `www-authenticate` or `retry-after`. */
   readonly headers: Readonly<Record<string, string>>;
   readonly problem: ProblemDetails;
@@ -53,40 +100,44 @@ export class ServiceAuthorizationError extends ForgeError {
     serviceName: string,
     status: number,
     detail: string,
-    options: { cause?: unknown; headers?: Record<string, string>; upstream?: boolean } = {},
+    options: { cause?: unknown; headers?: Record<string, string>; kind?: ProblemKind } = {},
   ) {
     const safeDetail = redact(detail);
-    super(ForgeErrorCode.Request, safeDetail, { package: 'express', cause: options.cause });
+    const errorId = randomUUID();
+    const instance = `urn:forge:error:${errorId}`;
+    super(ForgeErrorCode.Request, `${safeDetail} [${instance}]`, {
+      package: 'express',
+      cause: options.cause,
+    });
+    const kind = options.kind ?? kindOf(status);
     this.serviceName = serviceName;
     this.status = status;
     this.statusCode = status;
+    this.errorId = errorId;
     this.headers = Object.freeze({ ...options.headers });
     this.problem = Object.freeze({
-      type: `urn:forge:problem:${options.upstream ? 'upstream-unreachable' : problemType(status)}`,
-      title: options.upstream ? 'The upstream API could not be reached' : problemTitle(status),
+      type: `urn:forge:problem:${kind}` as const,
+      title: TITLES[kind],
       status,
       detail: safeDetail,
       service: serviceName,
+      instance,
     });
   }
-}
-
-function problemType(status: number): string {
-  if (status === 401) return 'caller-unauthorized';
-  if (status === 503) return 'token-endpoint-unavailable';
-  return 'token-refused';
-}
-
-function problemTitle(status: number): string {
-  if (status === 401) return 'The caller is not authorized';
-  if (status === 503) return 'The authorization server is unavailable';
-  return 'The authorization server refused a token';
 }
 
 /**
  * Maps any error raised while obtaining a token for `serviceName` to a
  * {@link ServiceAuthorizationError}: 503 when the token endpoint was
- * unreachable, slow or rate limiting, 502 for every other failure.
+ * unreachable, slow or rate limiting, 502 for every other failure. The detail
+ * is fixed per failure kind; the server's own words stay in `cause`.
+ *
+ * @example
+ * ```ts
+ * try { token = await manager.getToken(); } catch (error) {
+ *   next(toServiceAuthorizationError('billing', error));
+ * }
+ * ```
  */
 export function toServiceAuthorizationError(
   serviceName: string,
@@ -100,22 +151,25 @@ export function toServiceAuthorizationError(
       error.reason === 'timeout' ||
       error.reason === 'rate-limited' ||
       error.reason === 'aborted';
-    return new ServiceAuthorizationError(
-      serviceName,
-      unavailable ? 503 : 502,
-      unavailable
-        ? `Could not obtain a token for service "${serviceName}": the authorization server is unavailable (${error.reason}). Try again later.`
-        : `Could not obtain a token for service "${serviceName}": the authorization server answered with an error (${error.reason}${error.status ? ` ${error.status}` : ''}).`,
-      { cause: thrown, headers: unavailable ? { 'retry-after': '1' } : {} },
-    );
+    return unavailable
+      ? new ServiceAuthorizationError(
+          serviceName,
+          503,
+          `Could not obtain a token for service "${serviceName}": the authorization server is unavailable. Try again later.`,
+          { cause: thrown, headers: { 'retry-after': '1' } },
+        )
+      : new ServiceAuthorizationError(
+          serviceName,
+          502,
+          `Could not obtain a token for service "${serviceName}": the authorization server answered with an error.`,
+          { cause: thrown },
+        );
   }
   if (error instanceof AuthenticationError) {
     return new ServiceAuthorizationError(
       serviceName,
       502,
-      `The authorization server refused a token for service "${serviceName}"${
-        error.error ? ` (${error.error})` : ''
-      }. Check the service's client credentials and scopes.`,
+      `The authorization server refused a token for service "${serviceName}". Check the service's client credentials and scopes.`,
       { cause: thrown },
     );
   }

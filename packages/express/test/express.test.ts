@@ -120,6 +120,8 @@ describe.each(frameworks)('%s', (_label, express) => {
           baseURL: api.url,
         },
         gone: { provider: clientCredentials('gone'), baseURL: await deadURL() },
+        // Its own manager: a second revocation of billing's within the 401 damping interval is damped.
+        revocable: { provider: clientCredentials('revocable'), baseURL: api.url },
       },
     });
     const app = build((app) => {
@@ -152,9 +154,10 @@ describe.each(frameworks)('%s', (_label, express) => {
       });
       app.use('/bff/billing', forge.proxy('billing'));
       app.use('/bff/v2', forge.proxy('billing', { pathRewrite: { '^/items': '/headers' } }));
-      app.use('/bff/cookies', forge.proxy('billing', { forwardCookies: true }));
+      app.use('/bff/cookies', forge.proxy('billing', { passRequestHeaders: ['cookie'] }));
       app.use('/bff/broken', forge.proxy('broken'));
       app.use('/bff/gone', forge.proxy('gone'));
+      app.use('/bff/revocable', forge.proxy('revocable'));
       app.use('/bff/obo', forge.tokenExchange('downstream'), forge.proxy('downstream'));
     });
     server = await listen(app);
@@ -276,13 +279,13 @@ describe.each(frameworks)('%s', (_label, express) => {
   });
 
   it('an upstream 401 reaches the caller through the proxy, and the next call has a fresh token', async () => {
-    await fetch(`${server.url}/bff/billing/warm`);
+    await fetch(`${server.url}/bff/revocable/warm`);
     auth.resetCounters();
     api.revokeAll();
-    const refused = await fetch(`${server.url}/bff/billing/orders`);
+    const refused = await fetch(`${server.url}/bff/revocable/orders`);
     expect(refused.status).toBe(401);
     await refused.body?.cancel();
-    const next = await fetch(`${server.url}/bff/billing/orders`);
+    const next = await fetch(`${server.url}/bff/revocable/orders`);
     expect(next.status).toBe(200);
     expect(auth.tokenRequests()).toBe(1);
   });
