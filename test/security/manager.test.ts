@@ -16,7 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const KEYS = 100_000;
 const MAX_KEYS = 1_000;
-// Generous: today's O(keys) eviction takes about a minute here; O(1) takes well under a second.
+// For starting every call. Generous: with O(keys) eviction per new key today's
+// code starts fewer than half of them in this time; O(1) eviction needs a few
+// seconds at most, even on a busy machine.
 const BUDGET_MS = 20_000;
 
 function keysHeld(manager: TokenManager<string>): number {
@@ -37,7 +39,6 @@ describe('manager: maxKeys holds under concurrency', () => {
         cacheKey: (tenant) => tenant,
         fetchToken: async (tenant) => {
           await gate;
-          await new Promise((resolve) => setTimeout(resolve, 1));
           return new Token({ accessToken: `tok-${tenant}`, expiresAt: Date.now() + 3_600_000 });
         },
       };
@@ -56,16 +57,15 @@ describe('manager: maxKeys holds under concurrency', () => {
         expect(pending.length, `keys started within ${BUDGET_MS} ms`).toBe(KEYS);
         open();
         const settled = await Promise.allSettled(pending);
-        const elapsedMs = performance.now() - started;
         expect(settled.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
-        expect(elapsedMs).toBeLessThan(BUDGET_MS);
         expect(keysHeld(manager)).toBeLessThanOrEqual(MAX_KEYS);
       } finally {
         open();
         await manager.close();
       }
     },
-    BUDGET_MS + 10_000,
+    // Settling is bounded by this timeout only: it is the manager's per-call work, which eviction does not change.
+    BUDGET_MS + 40_000,
   );
 });
 
