@@ -1,11 +1,16 @@
-// The leak check: every grant and every HTTP adapter, on the happy path and on
+// The leak check: every grant and every adapter (axios, got, ky, Nest's
+// HttpService, Express's req.forge.fetch and proxy), on the happy path and on
 // the broken ones, with a marker in every client secret and password. Every
-// console line, stdout/stderr write, manager event and error (message, stack,
-// cause chain, util.inspect) is captured, and none may contain a marker, an
-// issued token, an assertion, a code or a verifier. The tokens are the real
-// ones the server issued, captured from the token endpoint's answers on the
-// client side (a recording `fetch`), since the testkit issues opaque tokens.
+// console line, stdout/stderr write, manager event, error (message, stack,
+// cause chain, util.inspect, JSON) and every response body Express sends is
+// captured, and none may contain a marker, an issued token, an assertion, a
+// code or a verifier. The tokens are the real ones the server issued,
+// captured from the token endpoint's answers on the client side (a recording
+// `fetch`), since the testkit issues opaque tokens.
+import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { format, inspect } from 'node:util';
 import { withForge as axiosWithForge } from '@forge/axios';
 import {
@@ -13,7 +18,6 @@ import {
   ClientCredentialsTokenProvider,
   clientSecretJwt,
   clientSecretPost,
-  ForgeError,
   JwtBearerTokenProvider,
   PasswordGrantTokenProvider,
   privateKeyJwt,
@@ -22,8 +26,10 @@ import {
   TokenManager,
   type TokenProvider,
 } from '@forge/core';
+import { forge, forgeErrorHandler, PROBLEM_CONTENT_TYPE } from '@forge/express';
 import { forgeHooks } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
+import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
 import {
   type AuthServer,
   type ResourceServer,
@@ -31,9 +37,13 @@ import {
   startResourceServer,
   TokenType,
 } from '@forge/testkit';
+import { HttpService } from '@nestjs/axios';
+import { Test } from '@nestjs/testing';
 import axios from 'axios';
+import express, { type ErrorRequestHandler } from 'express';
 import got from 'got';
 import ky from 'ky';
+import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const MARKER = `LeakMarker${randomBytes(6).toString('hex')}`;
@@ -84,23 +94,36 @@ const recordingFetch: typeof fetch = async (input, init) => {
 /** Everything written where a person or a log pipeline could read it. */
 const haystack: string[] = [];
 
+function safeJSON(value: unknown): string {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(value, (_key, nested: unknown) => {
+      if (typeof nested === 'object' && nested !== null) {
+        if (seen.has(nested)) return '[circular]';
+        seen.add(nested);
+      }
+      return nested;
+    });
+  } catch (error) {
+    return `JSON.stringify threw: ${String(error)}`;
+  }
+}
+
 /**
- * What an application would log for an error. Forge's own errors are logged
- * whole (`util.inspect` included). The HTTP clients' own errors (AxiosError,
- * got's HTTPError) carry the request options, `Authorization` header included,
- * with or without Forge, so for them only the message, stack and cause chain
- * count: that is what Forge writes into.
+ * What an application would log for an error: all of it. Forge's own errors,
+ * and the HTTP clients' own errors too (AxiosError, got's and ky's errors):
+ * Forge keeps its credentials out of those (a caller's own headers would be
+ * theirs, but no request here sets one), so `util.inspect` and `JSON` of the
+ * whole error count, down the cause chain.
  */
 function textOf(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 8; depth++) {
     parts.push(current.message, current.stack ?? '');
-    if (current instanceof ForgeError)
-      parts.push(inspect(current, { depth: 8 }), JSON.stringify(current));
     current = current.cause;
   }
-  if (!(error instanceof Error)) parts.push(inspect(error, { depth: 8 }));
+  parts.push(inspect(error, { depth: 10 }), safeJSON(error));
   return parts.join('\n');
 }
 
@@ -124,6 +147,53 @@ async function settle(promise: Promise<unknown>): Promise<void> {
     haystack.push(logged(await promise));
   } catch (error) {
     haystack.push(textOf(error));
+  }
+}
+
+/**
+ * Serves `manager`'s service through an Express app, from a handler's
+ * `req.forge.fetch` and through the proxy, with forgeErrorHandler and then
+ * Express's own final handler (which renders the stack outside production):
+ * every answer the app sends, and every error its handlers see, is logged.
+ */
+async function throughExpress(
+  manager: TokenManager<undefined>,
+  baseURL: string,
+  paths: readonly string[],
+): Promise<void> {
+  const middleware = forge({ services: { svc: { manager, baseURL } } });
+  const app = express();
+  app.use(middleware);
+  app.get('/call', async (req, res) => {
+    const response = await req.forge.fetch('svc', String(req.query.path));
+    res.status(response.status).send(await response.text());
+  });
+  app.use('/proxy', middleware.proxy('svc', { timeoutMs: 1_000 }));
+  const logError: ErrorRequestHandler = (error, _req, _res, next) => {
+    haystack.push(textOf(error));
+    next(error);
+  };
+  app.use(logError, forgeErrorHandler());
+  const server: Server = await new Promise((resolve) => {
+    const started = app.listen(0, '127.0.0.1', () => resolve(started));
+  });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    for (const path of paths) {
+      for (const url of [`/call?path=${encodeURIComponent(path)}`, `/proxy${path}`]) {
+        const response = await fetch(`${origin}${url}`);
+        haystack.push(
+          JSON.stringify({
+            status: response.status,
+            headers: Object.fromEntries(response.headers),
+            body: await response.text(),
+          }),
+        );
+      }
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 }
 
@@ -184,7 +254,17 @@ beforeAll(async () => {
   auth = await startAuthServer({
     users: [{ username: 'leak-user', password: secrets.password }],
   });
-  api = await startResourceServer({ auth });
+  api = await startResourceServer({
+    auth,
+    routes: {
+      '/unavailable': () => ({ status: 503, body: { error: 'unavailable' } }),
+      '/refused': () => ({
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+        body: { error: 'invalid_token' },
+      }),
+    },
+  });
   await auth.registerClient({
     client_id: 'leak-basic',
     client_secret: secrets.basic,
@@ -257,6 +337,49 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       baseURL: api.url,
     });
     await settle(kyClient.get('orders').json());
+
+    // Every adapter's own error objects after a 5xx and a final 401, logged whole.
+    const axiosFailing = axios.create({ baseURL: api.url });
+    axiosWithForge(axiosFailing, basicManager);
+    const gotFailing = got.extend({
+      prefixUrl: api.url,
+      hooks: forgeHooks(basicManager, { baseURL: api.url }),
+      retry: { limit: 0 },
+    });
+    const kyFailing = kyWithForge(
+      ky.create({ prefix: api.url, retry: { limit: 1, methods: [] } }),
+      basicManager,
+      { baseURL: api.url },
+    );
+    const nestProvider = new ClientCredentialsTokenProvider({
+      serviceName: 'nest',
+      clientId: 'leak-basic',
+      clientSecret: secrets.basic,
+      ...common(),
+    });
+    haystack.push(inspect(nestProvider, { depth: 4 }));
+    const nest = await Test.createTestingModule({
+      imports: [
+        ForgeModule.forRoot({ services: { nest: { provider: nestProvider, baseURL: api.url } } }),
+        ForgeHttpModule.register({ service: 'nest' }),
+      ],
+    }).compile();
+    try {
+      watch(nest.get(ForgeService).manager('nest'));
+      const nestHttp = nest.get(HttpService);
+      for (const path of ['/unavailable', '/refused']) {
+        await settle(axiosFailing.get(path));
+        await settle(gotFailing.get(path.slice(1)));
+        await settle(kyFailing.get(path.slice(1)));
+        await settle(firstValueFrom(nestHttp.get(path)));
+      }
+    } finally {
+      await nest.close();
+    }
+
+    // Express: upstream answers relayed and proxied, and an upstream that cannot be reached.
+    await throughExpress(basicManager, api.url, ['/orders', '/unavailable', '/refused']);
+    await throughExpress(basicManager, 'http://127.0.0.1:9', ['/orders']);
 
     // Password grant, its refresh, and a RefreshTokenProvider from the refresh token.
     const password = managerFor(
@@ -350,6 +473,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       }),
     );
     await settle(wrong.getToken());
+    await throughExpress(wrong, api.url, ['/orders']);
     for (const mode of [
       'status500',
       'status429',
@@ -383,6 +507,18 @@ describe('leak check: no secret, token or assertion in any log, event or error',
         baseURL: api.url,
       });
       await settle(kyBroken.get('orders'));
+      // A manager of its own, so Express meets the fault and not a failure remembered.
+      const expressBroken = managerFor(
+        new ClientCredentialsTokenProvider({
+          serviceName: `express-fault-${mode}`,
+          clientId: 'leak-post',
+          clientAuth: clientSecretPost('leak-post', secrets.post),
+          retry: false,
+          ...common(),
+          timeoutMs: 300,
+        }),
+      );
+      await throughExpress(expressBroken, api.url, ['/orders']);
       auth.faults.clear();
     }
     const storm = axios.create({ baseURL: api.url });
@@ -425,6 +561,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
         'code',
         'exchange',
         'jwt-bearer',
+        'nest',
         'password',
         'refresh',
       ].sort(),
@@ -432,6 +569,10 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     expect(needles.size).toBeGreaterThan(20);
     expect(haystack.length).toBeGreaterThan(50);
     expect(haystack.some((text) => text.includes('[forge]'))).toBe(true);
+    // Express answered problems (token failures, an unreachable upstream) and they were logged.
+    expect(haystack.filter((text) => text.includes(PROBLEM_CONTENT_TYPE)).length).toBeGreaterThan(
+      8,
+    );
 
     // The detector works: a token's storage JSON holds its access token, and is caught.
     const stored = JSON.stringify(await basicManager.getToken());
