@@ -34,7 +34,9 @@ export interface TokenFailedEvent {
 }
 
 /**
- * Payload of `invalidated`: a token was forgotten after `invalidate()`.
+ * Payload of `invalidated`: a token was forgotten after `invalidate()`. A
+ * damped `invalidate(token)` (see `unauthorizedDampingMs`) forgets nothing and
+ * emits nothing.
  *
  * @example
  * ```ts
