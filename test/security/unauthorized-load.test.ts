@@ -15,8 +15,9 @@ import { bindings } from './adapters.js';
 import { type LoopbackServer, startServer } from './attackers.js';
 import { attempt, type Outcome, testkitProvider } from './support.js';
 
-const REQUESTS = 200;
-const WAVE = 20;
+// 20 requests one after another, then 9 waves of 20 at once: 200 in all.
+const WAVES = [...Array<number>(20).fill(1), ...Array<number>(9).fill(20)];
+const REQUESTS = WAVES.reduce((sum, width) => sum + width, 0);
 
 let auth: AuthServer;
 let refusing: LoopbackServer;
@@ -40,11 +41,11 @@ afterAll(async () => {
 
 const tokenRequests = () => auth.tokenRequests(auth.clients.basic.clientId);
 
-/** `count` requests, `WAVE` at a time: traffic, not one burst the single flight absorbs. */
-async function inWaves(count: number, send: () => Promise<Outcome>): Promise<Outcome[]> {
+/** Sends {@link WAVES}: traffic, not one burst the single flight would absorb. */
+async function inWaves(send: () => Promise<Outcome>): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
-  for (let sent = 0; sent < count; sent += WAVE) {
-    outcomes.push(...(await Promise.all(Array.from({ length: WAVE }, send))));
+  for (const width of WAVES) {
+    outcomes.push(...(await Promise.all(Array.from({ length: width }, send))));
   }
   return outcomes;
 }
@@ -55,7 +56,7 @@ describe('renewal after a 401 is damped, a real revocation still renews once', (
       const client = await binding.make(refusing.url, testkitProvider(auth));
       try {
         const before = tokenRequests();
-        const outcomes = await inWaves(REQUESTS, () => attempt(client.get('/orders')));
+        const outcomes = await inWaves(() => attempt(client.get('/orders')));
         const spent = tokenRequests() - before;
         // Each caller gets the API's own 401, not some other failure.
         const statuses = outcomes.map((outcome) => outcome.reply?.status ?? 'threw');
