@@ -332,8 +332,11 @@ export function runAdapterContract(binding: AdapterBinding): void {
       });
       expect(replayed.status).toBe(200);
       expect(replayed.body).toMatchObject({ body: { sku: 'A-1' } });
+      // A second client: on the first one, a second rejection this soon is damped (unauthorizedDampingMs).
+      const { client: streaming } = fresh();
+      expect((await streaming.get('/warm')).status).toBe(200);
       api.revokeAll();
-      const outcome = await client
+      const outcome = await streaming
         .post(
           '/orders',
           { chunks: ['{"sku":', '"B-2"}'] },

@@ -2,6 +2,7 @@ import {
   type ClientCredentialsInput,
   ClientCredentialsTokenProvider,
   TokenManager,
+  type TokenManagerOptions,
 } from '@forge/core';
 import {
   type AuthServer,
@@ -17,7 +18,8 @@ export interface TestkitFixture {
   readonly auth: AuthServer;
   readonly api: ResourceServer;
   /** A client-credentials manager (the `post` client) closed after the current test. */
-  manager(): TokenManager<ClientCredentialsInput | undefined>;
+  /** A manager for the server's `post` client, with `options` (closed after each test). */
+  manager(options?: TokenManagerOptions): TokenManager<ClientCredentialsInput | undefined>;
 }
 
 /**
@@ -67,7 +69,7 @@ export function useTestkit(
     get api() {
       return started(api);
     },
-    manager() {
+    manager(managerOptions?: TokenManagerOptions) {
       const { clientId, clientSecret } = started(auth).clients.post;
       const created = new TokenManager(
         new ClientCredentialsTokenProvider({
@@ -76,6 +78,7 @@ export function useTestkit(
           clientAuth: 'client_secret_post',
           tokenEndpoint: started(auth).tokenEndpoint,
         }),
+        managerOptions,
       );
       managers.push(created);
       return created;
