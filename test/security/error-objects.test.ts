@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { type AuthServer, startAuthServer } from '@forge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindings } from './adapters.js';
-import { type LoopbackServer, startServer } from './attackers.js';
+import { type Answer, type LoopbackServer, startServer } from './attackers.js';
 import { attempt, everythingAbout, keptHeaders, testkitProvider } from './support.js';
 
 const FAILURES = [
@@ -32,7 +32,7 @@ let api: LoopbackServer;
 
 beforeAll(async () => {
   auth = await startAuthServer();
-  api = await startServer((request) => {
+  api = await startServer((request): Answer => {
     switch (request.path) {
       case '/unavailable':
         return { status: 503, body: { error: 'unavailable' } };
