@@ -9,9 +9,11 @@
 // caller set themselves is theirs, and stays.
 //
 // The Express bindings are left out: their caller only ever receives an HTTP
-// response, and a handler's `req.forge.fetch` answers a 5xx or 401 with a
-// Response, not an error. What Express sends back is covered by the leak
-// suite (test/failure/leak.test.ts).
+// response. In the handler, a 5xx or 401 is a Response, not an error, and the
+// errors a reset or a timeout give it (fetch's TypeError, Forge's
+// ServiceAuthorizationError) never held the request's headers, before the
+// fixes either. What Express sends back is covered by the leak suite
+// (test/failure/leak.test.ts).
 import { randomBytes } from 'node:crypto';
 import { type AuthServer, startAuthServer } from '@forge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
