@@ -10,6 +10,12 @@ import {
 /**
  * What went wrong, as the last part of a problem's `type`
  * (`urn:forge:problem:<kind>`). Each kind has one fixed title and detail.
+ *
+ * @example
+ * ```ts
+ * const kind = error.problem.type.slice('urn:forge:problem:'.length) as ProblemKind;
+ * if (kind === 'upstream-timeout') metrics.increment('billing.timeouts');
+ * ```
  */
 export type ProblemKind =
   | 'caller-unauthorized'
@@ -21,7 +27,15 @@ export type ProblemKind =
   | 'upstream-timeout'
   | 'forward-failed';
 
-/** An RFC 9457 problem details body, as Forge sends it. */
+/**
+ * An RFC 9457 problem details body, as Forge sends it.
+ *
+ * @example
+ * ```ts
+ * const problem = (await response.json()) as ProblemDetails;
+ * console.log(problem.type, problem.instance); // urn:forge:problem:token-refused urn:forge:error:…
+ * ```
+ */
 export interface ProblemDetails {
   readonly type: `urn:forge:problem:${ProblemKind}`;
   readonly title: string;

@@ -29,7 +29,20 @@ import type { Service } from './services.js';
 
 const PACKAGE = { package: 'express' } as const;
 
-/** Options of `forge.proxy(service, options)`. */
+/**
+ * Options of `forge.proxy(service, options)`.
+ *
+ * @example
+ * ```ts
+ * const options: ForgeProxyOptions = {
+ *   pathRewrite: { '^/old': '/new' },
+ *   passRequestHeaders: ['cookie'],
+ *   passResponseHeaders: ['set-cookie'],
+ *   timeoutMs: 10_000,
+ * };
+ * app.use('/api/billing', forge.proxy('billing', options));
+ * ```
+ */
 export interface ForgeProxyOptions {
   /**
    * Where to forward; defaults to the service's `baseURL`. Its path is a

@@ -141,12 +141,16 @@ describe.each(frameworks)('%s: the proxy under attack', (_label, express) => {
       { error: 'echo_marker_code', error_description: 'ECHO-DESCRIPTION-MARKER' },
       { 'www-authenticate': 'Basic error="echo_marker_header"' },
     );
+    const silent = await startRawUpstream(undefined);
+    const hangingUp = await startRawUpstream('');
     closers.push(
       invalidHeaders.close,
       notHttp.close,
       oddStatus.close,
       switching.close,
       echoing.close,
+      silent.close,
+      hangingUp.close,
     );
     const v1 = `${upstream.url}/v1`;
     forge = createForge({
@@ -161,6 +165,8 @@ describe.each(frameworks)('%s: the proxy under attack', (_label, express) => {
         oddStatus: { provider: provider('oddStatus'), baseURL: `${oddStatus.url}/v1` },
         switching: { provider: provider('switching'), baseURL: `${switching.url}/v1` },
         refused: { manager: refusedHeaderManager, baseURL: v1 },
+        silent: { provider: provider('silent'), baseURL: `${silent.url}/v1` },
+        hangingUp: { provider: provider('hangingUp'), baseURL: `${hangingUp.url}/v1` },
         echoing: { provider: provider('echoing', echoing.url), baseURL: v1 },
         crlf: { provider: crlfProvider, baseURL: v1 },
         failing: { manager: new FailingInvalidateManager(provider('failing')), baseURL: v1 },
@@ -182,6 +188,8 @@ describe.each(frameworks)('%s: the proxy under attack', (_label, express) => {
     app.use('/odd-status', forge.proxy('oddStatus'));
     app.use('/switching', forge.proxy('switching'));
     app.use('/refused', forge.proxy('refused'));
+    app.use('/silent', forge.proxy('silent', { timeoutMs: 200 }));
+    app.use('/hanging-up', forge.proxy('hangingUp'));
     app.use('/echoing', forge.proxy('echoing'));
     app.use('/crlf', forge.proxy('crlf'));
     app.use('/failing', forge.proxy('failing'));
@@ -412,6 +420,15 @@ describe.each(frameworks)('%s: the proxy under attack', (_label, express) => {
       expect(upstream.received.length).toBe(before);
     });
 
+    it('an upstream that never answers: 504 after timeoutMs; one that hangs up: 502', async () => {
+      const silent = await rawGet(server.url, '/silent/x');
+      expect(silent.status).toBe(504);
+      expect(problemOf(silent).type).toBe('urn:forge:problem:upstream-timeout');
+      const hangingUp = await rawGet(server.url, '/hanging-up/x');
+      expect(hangingUp.status).toBe(502);
+      expect(problemOf(hangingUp).type).toBe('urn:forge:problem:upstream-unreachable');
+    });
+
     it('a credential Node refuses as a header answers 502, and no error carries it', async () => {
       errors.length = 0;
       const before = upstream.received.length;
@@ -534,6 +551,20 @@ describe('forge.proxy() setup', () => {
       expect(() => forge.proxy('api', { [option]: value })).toThrow(
         new RegExp(`\`${option}(\\[\\d+\\])?\``),
       );
+    } finally {
+      await forge.close();
+    }
+  });
+
+  it.each([
+    ['timeoutMs', -1],
+    ['timeoutMs', '5s'],
+    ['pathRewrite', 'nope'],
+    ['pathRewrite', { '(': '/x' }],
+  ])('refuses %s: %j', async (option, value) => {
+    const forge = services();
+    try {
+      expect(() => forge.proxy('api', { [option]: value })).toThrow(ConfigurationError);
     } finally {
       await forge.close();
     }

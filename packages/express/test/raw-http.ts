@@ -198,10 +198,11 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
 
 /**
  * A loopback "upstream" that answers every request with `response`, bytes
- * that need not be valid HTTP, then closes the connection.
+ * that need not be valid HTTP, then closes the connection; with `undefined`,
+ * it reads the request and never answers.
  */
 export async function startRawUpstream(
-  response: string,
+  response: string | undefined,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
@@ -211,7 +212,7 @@ export async function startRawUpstream(
     let head = '';
     socket.on('data', (chunk: Buffer) => {
       head += chunk.toString('latin1');
-      if (head.includes('\r\n\r\n')) socket.end(response, 'latin1');
+      if (response !== undefined && head.includes('\r\n\r\n')) socket.end(response, 'latin1');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
