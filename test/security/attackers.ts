@@ -15,7 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import * as tls from 'node:tls';
 
 /** One request as it arrived at a loopback server. */
 export interface Received {
@@ -194,7 +194,12 @@ export function trustedLoopbackCertificate(): TlsMaterial {
       { stdio: 'ignore' },
     );
     const material = { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-    setDefaultCACertificates([...getCACertificates('default'), material.cert]);
+    if (typeof tls.setDefaultCACertificates !== 'function') {
+      throw new Error(
+        'trusting a test certificate needs tls.setDefaultCACertificates (Node 22.19+, 24.5+)',
+      );
+    }
+    tls.setDefaultCACertificates([...tls.getCACertificates('default'), material.cert]);
     return material;
   } finally {
     rmSync(dir, { recursive: true, force: true });
