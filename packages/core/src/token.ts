@@ -82,7 +82,7 @@ export class Token {
     if (!isAccessTokenValue(init.accessToken)) {
       throw new ConfigurationError(
         'accessToken',
-        'cannot be sent in an HTTP header: it must be visible ASCII (no CR, LF, NUL or other control characters, no non-ASCII characters)',
+        'cannot be sent in an HTTP header: it must be visible ASCII and not blank (no CR, LF, NUL or other control characters, no non-ASCII characters)',
       );
     }
     const tokenType = init.tokenType || 'Bearer';

@@ -12,7 +12,7 @@ export interface OAuthErrorFields {
 // but not for an echoed credential or request.
 const ERROR_CODE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 /** What replaces an `error` code that is malformed or carries a secret. */
-export const INVALID_ERROR_CODE = 'invalid_response';
+const INVALID_ERROR_CODE = 'invalid_response';
 const MAX_DESCRIPTION = 300;
 // C0 controls, DEL, C1 controls and Unicode line breaks: they would forge lines in a log.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
