@@ -85,35 +85,47 @@ function removeCredentials(config: InternalAxiosRequestConfig, authorization: Au
 }
 
 const OUT_HEADERS = 'kOutHeaders';
+let outHeaders: symbol | undefined;
 
 /**
  * Node's `ClientRequest` (and follow-redirects' wrapper around it) keeps the
  * headers it sent: as the raw header block (`_header`), in its header map, and
- * in the options of each hop. An `AxiosError` carries that request, so
- * `util.inspect(error)` would print the token. The request is finished when
- * the error reaches us, so our values are replaced where they were kept.
+ * in the options of each hop. An `AxiosError` carries that request, and through
+ * its keep-alive socket every later request on the same connection, so
+ * `util.inspect(error)` would print a token. Once a response has arrived the
+ * request is finished: our values are replaced where it kept them, for every
+ * request Forge authorized, so none is left for an error to reach later.
  */
-function forgetSentHeaders(request: unknown, authorization: Authorization): void {
-  const values = Object.values(authorization.headers);
-  const seen = new Set<unknown>();
-  const visit = (node: unknown, depth: number): void => {
-    if (typeof node !== 'object' || node === null || seen.has(node) || depth > 2) return;
-    seen.add(node);
-    const record = node as Record<string | symbol, unknown>;
-    if (typeof record._header === 'string') {
-      let header = record._header;
-      for (const value of values) header = header.split(value).join(REDACTED);
-      record._header = header;
+function forgetSentHeaders(request: unknown, authorization: Authorization, depth = 0): void {
+  if (typeof request !== 'object' || request === null || depth > 2) return;
+  const record = request as Record<string | symbol, unknown>;
+  if (typeof record._header === 'string') {
+    let header = record._header;
+    for (const name in authorization.headers) {
+      const value = authorization.headers[name] as string;
+      if (header.includes(value)) header = header.split(value).join(REDACTED);
     }
-    for (const symbol of Object.getOwnPropertySymbols(record)) {
-      if (symbol.description === OUT_HEADERS) forgetInMap(record[symbol], authorization);
-    }
-    const options = record._options as { headers?: unknown } | undefined;
-    if (options !== undefined) forgetInMap(options.headers, authorization);
-    visit(record._currentRequest, depth + 1);
-    visit(record._redirectable, depth + 1);
-  };
-  visit(request, 0);
+    record._header = header;
+    outHeaders ??= Object.getOwnPropertySymbols(record).find(
+      (symbol) => symbol.description === OUT_HEADERS,
+    );
+    if (outHeaders !== undefined) forgetInMap(record[outHeaders], authorization);
+  }
+  const options = record._options as { headers?: unknown } | undefined;
+  if (options !== undefined) forgetInMap(options.headers, authorization);
+  forgetSentHeaders(record._currentRequest, authorization, depth + 1);
+  forgetSentHeaders(record._redirectable, authorization, depth + 1);
+}
+
+/**
+ * Keeps `request` readable but out of `util.inspect` and `JSON.stringify`:
+ * through its socket it reaches whatever request used the connection later
+ * (a redirect hop that was never answered, say), and logging an error must not
+ * print that request's headers.
+ */
+function hideRequest(holder: unknown): void {
+  if (typeof holder !== 'object' || holder === null || !('request' in holder)) return;
+  Object.defineProperty(holder, 'request', { enumerable: false });
 }
 
 // Header maps hold `name: value` (follow-redirects) or `name: [name, value]` (Node).
@@ -295,11 +307,15 @@ export function withForge(
 
   const responseId = instance.interceptors.response.use(
     async (response) => {
+      const entry = sent.get(response.config);
+      if (entry !== undefined) forgetSentHeaders(response.request, entry.authorization);
       if (response.status !== 401 || !(await onUnauthorized(response))) return response;
       return instance.request(response.config);
     },
     async (error: unknown) => {
       const response = (error as { response?: AxiosResponse } | null)?.response;
+      const answered = response === undefined ? undefined : sent.get(response.config);
+      if (answered !== undefined) forgetSentHeaders(response?.request, answered.authorization);
       if (response?.status === 401 && (await onUnauthorized(response))) {
         return instance.request(response.config);
       }
@@ -310,6 +326,8 @@ export function withForge(
       if (config && entry) {
         removeCredentials(config, entry.authorization);
         forgetSentHeaders((error as { request?: unknown }).request, entry.authorization);
+        hideRequest(error);
+        hideRequest(response);
       }
       throw error;
     },
