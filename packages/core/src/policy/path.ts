@@ -6,9 +6,9 @@ const LOOSE_SEPARATORS = /%2f|%5c|\\/gi;
 const SLASH_RUNS = /\/{2,}/g;
 
 function decodeUnreserved(path: string): string {
-  return path.replace(ESCAPE, (escape) => {
-    const char = String.fromCharCode(Number.parseInt(escape.slice(1), 16));
-    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  return path.replace(ESCAPE, (sequence) => {
+    const char = String.fromCharCode(Number.parseInt(sequence.slice(1), 16));
+    return UNRESERVED.test(char) ? char : sequence.toUpperCase();
   });
 }
 
