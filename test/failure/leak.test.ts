@@ -45,6 +45,7 @@ import got from 'got';
 import ky from 'ky';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { safeJSON } from '../security/support.js';
 
 const MARKER = `LeakMarker${randomBytes(6).toString('hex')}`;
 const SECRET_PARAMS = [
@@ -93,21 +94,6 @@ const recordingFetch: typeof fetch = async (input, init) => {
 
 /** Everything written where a person or a log pipeline could read it. */
 const haystack: string[] = [];
-
-function safeJSON(value: unknown): string {
-  const seen = new WeakSet<object>();
-  try {
-    return JSON.stringify(value, (_key, nested: unknown) => {
-      if (typeof nested === 'object' && nested !== null) {
-        if (seen.has(nested)) return '[circular]';
-        seen.add(nested);
-      }
-      return nested;
-    });
-  } catch (error) {
-    return `JSON.stringify threw: ${String(error)}`;
-  }
-}
 
 /**
  * What an application would log for an error: all of it. Forge's own errors,

@@ -18,7 +18,8 @@ export async function attempt(sent: Promise<Reply>): Promise<Outcome> {
   }
 }
 
-function safeJSON(value: unknown): string {
+/** `JSON.stringify` that survives cycles and throwing `toJSON`s: what a logger would write. */
+export function safeJSON(value: unknown): string {
   const seen = new WeakSet<object>();
   try {
     return JSON.stringify(value, (_key, nested: unknown) => {
