@@ -1,4 +1,4 @@
-import type { Token } from './token.js';
+import type { Token, TokenInit } from './token.js';
 import type { MaybePromise } from './types.js';
 
 /** What the manager hands a provider with each request for a token. */
@@ -11,7 +11,9 @@ export interface TokenRequestContext {
 
 /**
  * Where tokens come from. Built-in providers speak OAuth 2 grants; a custom
- * provider is any object with these members.
+ * provider is any object with these members, and may resolve to a plain
+ * object with the `Token` fields (`accessToken`, `expiresAt`, …): the manager
+ * makes the `Token`.
  *
  * `TInput` is what a caller passes to `manager.getToken(input)` to pick one of
  * many tokens (a tenant, a user, a scope, a subject token); providers with a
@@ -23,7 +25,7 @@ export interface TokenRequestContext {
  *   serviceName: 'legacy-api',
  *   async fetchToken() {
  *     const { token, ttl } = await myLogin();
- *     return new Token({ accessToken: token, expiresAt: Date.now() + ttl * 1000 });
+ *     return { accessToken: token, expiresAt: Date.now() + ttl * 1000 };
  *   },
  * };
  * ```
@@ -31,13 +33,17 @@ export interface TokenRequestContext {
 export interface TokenProvider<TInput = void> {
   /** Names the service in errors, events and cache keys. Not a secret. */
   readonly serviceName: string;
-  /** Obtains a new token. */
-  fetchToken(input: TInput, context: TokenRequestContext): Promise<Token>;
+  /** Obtains a new token: a `Token`, or a plain object with its fields. */
+  fetchToken(input: TInput, context: TokenRequestContext): Promise<Token | TokenInit>;
   /**
    * Obtains a token from the current one's refresh token. The manager falls
    * back to `fetchToken` when this fails with an `invalid_grant`.
    */
-  refreshToken?(current: Token, input: TInput, context: TokenRequestContext): Promise<Token>;
+  refreshToken?(
+    current: Token,
+    input: TInput,
+    context: TokenRequestContext,
+  ): Promise<Token | TokenInit>;
   /**
    * The cache key for an input. Must identify the token (client, scope,
    * audience, subject) and must never contain a secret: digest secrets.

@@ -323,17 +323,36 @@ describe('stale-if-error', () => {
     expect((error as Error).message).not.toContain('Basic abc');
   });
 
-  it('rejects a provider answer that is not a Token', async () => {
+  it('makes the Token from a custom provider that resolves to a plain object with its fields', async () => {
+    const expiresAt = Date.now() + HOUR;
+    const manager = track(
+      new TokenManager({
+        serviceName: 'plain',
+        fetchToken: async () => ({ accessToken: 'plain-abc', tokenType: 'bearer', expiresAt }),
+      }),
+    );
+    const token = await manager.getToken();
+    expect(token).toBeInstanceOf(Token);
+    expect(token.authorizationHeader).toBe('Bearer plain-abc');
+    expect(token.expiresAtMs).toBe(expiresAt);
+    expect(await manager.getToken()).toBe(token);
+  });
+
+  it.each([
+    ['not an object', 'x'],
+    ['an object without accessToken', { token: 'x' }],
+    ['an empty accessToken', { accessToken: '' }],
+    ['an accessToken that cannot go into a header', { accessToken: 'a\r\nX-Injected: 1' }],
+  ])('rejects a provider answer that is %s, quoting nothing of it', async (_name, answer) => {
     const manager = track(
       new TokenManager({
         serviceName: 'odd',
-        fetchToken: async () => ({ accessToken: 'x' }) as unknown as Token,
+        fetchToken: async () => answer as unknown as Token,
       }),
     );
-    await expect(manager.getToken()).rejects.toMatchObject({
-      code: ForgeErrorCode.TokenEndpoint,
-      reason: 'malformed',
-    });
+    const error = await manager.getToken().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: ForgeErrorCode.TokenEndpoint, reason: 'malformed' });
+    expect((error as Error).message).not.toContain('X-Injected');
   });
 });
 

@@ -9,7 +9,7 @@ import type { TokenProvider, TokenRequestContext } from '../provider.js';
 import { redact } from '../redact.js';
 import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
 import type { TokenStorage } from '../storage.js';
-import { isToken, type Token } from '../token.js';
+import { isToken, Token, type TokenInit } from '../token.js';
 import type { MaybePromise } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { type Deferred, deferred } from './deferred.js';
@@ -664,15 +664,31 @@ export class TokenManager<TInput = void> {
       token = await provider.fetchToken(input, context);
     }
     this.#assertOpen();
-    if (!isToken(token)) {
-      throw new TokenEndpointError(
-        `The provider for "${this.serviceName}" resolved to something that is not a Token; its fetchToken/refreshToken must resolve to a Token instance.`,
-        { serviceName: this.serviceName, reason: 'malformed' },
-      );
-    }
+    const obtained = this.#asToken(token);
     // A failed write still leaves the token in the hot tier: the guard reports and swallows it.
-    await this.#guard.set(key, token, this.#storageTtl(token));
-    return { token, source };
+    await this.#guard.set(key, obtained, this.#storageTtl(obtained));
+    return { token: obtained, source };
+  }
+
+  /** A provider's answer as a `Token`: as is, or built from a plain object with its fields. */
+  #asToken(value: unknown): Token {
+    if (isToken(value)) return value;
+    if (typeof value === 'object' && value !== null && 'accessToken' in value) {
+      try {
+        return new Token(value as TokenInit);
+      } catch (error) {
+        throw new TokenEndpointError(
+          `The provider for "${this.serviceName}" resolved to an object that is not a valid token (${
+            error instanceof ConfigurationError ? `\`${error.option}\` is invalid` : 'unreadable'
+          }). Resolve to a Token or to { accessToken, expiresAt?, tokenType?, refreshToken?, scope? }.`,
+          { serviceName: this.serviceName, reason: 'malformed', cause: error },
+        );
+      }
+    }
+    throw new TokenEndpointError(
+      `The provider for "${this.serviceName}" resolved to something that is not a token; its fetchToken/refreshToken must resolve to a Token or to { accessToken, expiresAt?, … }.`,
+      { serviceName: this.serviceName, reason: 'malformed' },
+    );
   }
 
   #storageTtl(token: Token): number {
