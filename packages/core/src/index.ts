@@ -76,6 +76,7 @@ export {
   type ExponentialAuthRetryOptions,
   ExponentialAuthRetryStrategy,
   isAuthRetryStrategy,
+  type SimpleAuthRetryOptions,
   SimpleAuthRetryStrategy,
 } from './policy/retry.js';
 export {

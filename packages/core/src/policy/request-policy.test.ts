@@ -132,6 +132,25 @@ describe('retry strategies', () => {
     expect(simple.decide(7).retry).toBe(false);
   });
 
+  it('SimpleAuthRetryStrategy takes maxRetries and one delay for every retry', () => {
+    const simple = new SimpleAuthRetryStrategy({ maxRetries: 2, delayMs: 250 });
+    expect(simple.decide(0)).toEqual({ retry: true, delayMs: 250 });
+    expect(simple.decide(1)).toEqual({ retry: true, delayMs: 250 });
+    expect(simple.decide(2).retry).toBe(false);
+    expect(new SimpleAuthRetryStrategy({ maxRetries: 0 }).decide(0).retry).toBe(false);
+  });
+
+  it.each([
+    [{ maxRetries: -1 }, 'retry.maxRetries'],
+    [{ maxRetries: 1.5 }, 'retry.maxRetries'],
+    [{ delayMs: Number.NaN }, 'retry.delayMs'],
+    [{ delayMs: -5 }, 'retry.delayMs'],
+  ])('SimpleAuthRetryStrategy(%o) fails naming %s', (options, option) => {
+    expect(() => new SimpleAuthRetryStrategy(options)).toThrow(
+      expect.objectContaining({ option }) as Error,
+    );
+  });
+
   it('ExponentialAuthRetryStrategy grows, caps and stops', () => {
     const strategy = new ExponentialAuthRetryStrategy({
       maxRetries: 4,

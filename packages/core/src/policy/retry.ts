@@ -18,17 +18,42 @@ export interface AuthRetryStrategy {
 const RETRY_NOW: RetryDecision = Object.freeze({ retry: true, delayMs: 0 });
 const GIVE_UP: RetryDecision = Object.freeze({ retry: false, delayMs: 0 });
 
+/** Options of {@link SimpleAuthRetryStrategy}. */
+export interface SimpleAuthRetryOptions {
+  /** Retries after a 401 before the 401 goes to the caller. Default 1. */
+  readonly maxRetries?: number;
+  /** The same wait before every retry, in milliseconds. Default 0. */
+  readonly delayMs?: number;
+}
+
 /**
- * Retries once, at once: the default. A second 401 goes back to the caller.
+ * Retries `maxRetries` times (default once), each after the same `delayMs`
+ * (default at once): the default strategy. The 401 after the last retry goes
+ * back to the caller.
  *
  * @example
  * ```ts
  * bearer(manager, { baseURL, retry: new SimpleAuthRetryStrategy() });
+ * bearer(manager, { baseURL, retry: new SimpleAuthRetryStrategy({ maxRetries: 2, delayMs: 250 }) });
  * ```
  */
 export class SimpleAuthRetryStrategy implements AuthRetryStrategy {
+  readonly maxRetries: number;
+  readonly delayMs: number;
+  readonly #retry: RetryDecision;
+
+  constructor(options: SimpleAuthRetryOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError('retry', 'must be an options object { maxRetries, delayMs }');
+    }
+    this.maxRetries = nonNegative(options.maxRetries, 1, 'retry.maxRetries', true);
+    this.delayMs = nonNegative(options.delayMs, 0, 'retry.delayMs');
+    this.#retry =
+      this.delayMs === 0 ? RETRY_NOW : Object.freeze({ retry: true, delayMs: this.delayMs });
+  }
+
   decide(attempt: number): RetryDecision {
-    return attempt < 1 ? RETRY_NOW : GIVE_UP;
+    return attempt < this.maxRetries ? this.#retry : GIVE_UP;
   }
 }
 
