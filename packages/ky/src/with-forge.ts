@@ -106,21 +106,35 @@ function removeCredentials(headers: Headers, authorization: Authorization): void
 
 type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
 
-// ky 1 retries whatever a hook throws; a failed authorization must reach the
-// caller at once instead. The instance's own retry settings are kept.
-function withoutForgeErrorRetries(retry: unknown): object {
+// Retries of a 401 that Forge forces (`ky.retry()` from afterResponse) count
+// against ky's `retry.limit`, so a caller's `retry: 0` (meant for 5xx) would
+// silently switch renewal off. They get their own budget on top; the caller's
+// limit still bounds every other retry, and the auth retry strategy bounds these.
+const RENEWAL_BUDGET = 10;
+const KY_DEFAULT_LIMIT = 2;
+const withRenewal = new WeakSet<object>();
+
+// Also: ky 1 retries whatever a hook throws; a failed authorization must reach
+// the caller at once instead.
+function withRenewalBudget(retry: unknown): object {
+  if (typeof retry === 'object' && retry !== null && withRenewal.has(retry)) return retry;
   const base: { limit?: number; shouldRetry?: ShouldRetry } =
     typeof retry === 'number'
       ? { limit: retry }
       : typeof retry === 'object' && retry !== null
         ? retry
         : {};
+  const limit = base.limit ?? KY_DEFAULT_LIMIT;
   const own = base.shouldRetry;
-  return {
+  const budgeted = {
     ...base,
+    limit: limit + RENEWAL_BUDGET,
+    // ky 1 and 2 both pass the 1-based number of the retry being decided.
     shouldRetry: (state: { error: unknown; retryCount: number }) =>
-      state.error instanceof ForgeError ? false : own?.(state),
+      state.error instanceof ForgeError || state.retryCount > limit ? false : own?.(state),
   };
+  withRenewal.add(budgeted);
+  return budgeted;
 }
 
 /**
@@ -128,8 +142,8 @@ function withoutForgeErrorRetries(retry: unknown): object {
  * `beforeRequest` asks the authorizer for credentials (only allowed origins and
  * paths), `afterResponse` renews the token after a 401 and forces a retry with
  * the instance's `ky.retry()`, and `beforeRetry` puts the new credentials on the
- * retried request. Works with ky 1 and ky 2. The retry counts against ky's
- * `retry.limit` (default 2): with `retry: 0` a 401 goes straight to the caller.
+ * retried request. Works with ky 1 and ky 2. The renewal retries do not use up
+ * ky's `retry.limit`: with `retry: 0` a 401 is still renewed and retried once.
  * Redirects are followed by `fetch`, which drops `Authorization` on a redirect
  * to another origin.
  *
@@ -312,11 +326,13 @@ export function withForge<T extends KyLike<T>>(
   };
 
   return ky.extend((parent: { retry?: unknown }) => ({
-    retry: withoutForgeErrorRetries(parent.retry),
+    retry: withRenewalBudget(parent.retry),
     hooks: {
       // ky 2 gives each request its own copy of `context` when an init hook exists.
       init: [
-        (init: { context?: object; redirect?: RequestRedirect }) => {
+        (init: { context?: object; redirect?: RequestRedirect; retry?: unknown }) => {
+          // A per-request `retry` replaces the instance's: budget it too.
+          init.retry = withRenewalBudget(init.retry);
           const context: Record<string, unknown> = { ...init.context };
           if ((init.redirect ?? 'follow') === 'follow') {
             init.redirect = 'manual';

@@ -5,7 +5,7 @@ import ky1 from 'ky1';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withForge } from '../src/index.js';
 
-const kit = useTestkit();
+const kit = useTestkit({ routes: { '/unavailable': () => ({ status: 503, body: {} }) } });
 const manager = () => kit.manager();
 
 // ky 2 renamed `prefixUrl` to `prefix`.
@@ -20,16 +20,33 @@ describe.each([
     expect(() => withForge(ky, manager())).toThrow(/`origins`/);
   });
 
-  it('keeps the instance’s prefix and retry settings; with retry 0 a 401 goes to the caller', async () => {
+  it('renews after a 401 with retry 0 too, and still retries nothing else', async () => {
     const client = withForge(ky.create({ [prefix]: kit.api.url, retry: 0 }), manager(), {
       baseURL: kit.api.url,
     });
     expect(await client.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
     kit.api.revokeAll();
-    const error = await client.get('orders').catch((caught: unknown) => caught);
-    expect((error as { response?: Response }).response?.status).toBe(401);
-    // The 401 invalidated the revoked token: the next request gets a fresh one.
-    expect(await client.get('orders').json()).toMatchObject({ ok: true });
+    kit.api.resetCounters();
+    // The 401 is renewed and retried once, as with axios and got, whatever ky's own limit.
+    expect(await client.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
+    expect(kit.api.requests({ path: '/orders' })).toBe(2);
+    // The caller's retry: 0 still holds for everything else: a 503 is not retried.
+    const unavailable = await client.get('unavailable').catch((caught: unknown) => caught);
+    expect((unavailable as { response?: Response }).response?.status).toBe(503);
+    expect(kit.api.requests({ path: '/unavailable' })).toBe(1);
+  });
+
+  it('renews after a 401 when retry 0 is set on the request itself (ky 2; ky 1 has no init hook)', async () => {
+    const client = withForge(ky.create({ [prefix]: kit.api.url }), manager(), {
+      baseURL: kit.api.url,
+    });
+    await client.get('warm').json();
+    kit.api.revokeAll();
+    const outcome = await client
+      .get('orders', { retry: 0 })
+      .then((response) => response.status)
+      .catch((caught: unknown) => (caught as { response?: Response }).response?.status);
+    expect(outcome).toBe(_ === 'ky 2' ? 200 : 401);
   });
 
   it('does not share state between concurrent requests that pass the same context object', async () => {
