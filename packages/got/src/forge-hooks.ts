@@ -48,6 +48,13 @@ interface Hop {
 
 const PKG = 'got';
 const ATTEMPT = '@forge/got:attempt';
+// Kept in the hop's `context`, which got copies into every options object made
+// from it (its retries included), and a symbol keeps it out of JSON.
+const HOP = Symbol('@forge/got:hop');
+
+function hopOf(options: { context: unknown }): Hop | undefined {
+  return (options.context as Record<symbol, Hop | undefined>)[HOP];
+}
 
 /** Removes the headers an authorization set, where they still hold its values. */
 function removeCredentials(headers: Record<string, unknown>, authorization: Authorization): void {
@@ -101,7 +108,6 @@ export function forgeHooks(
 ): ForgeGotHooks {
   const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
   const sent = new WeakMap<object, Sent>();
-  const hops = new WeakMap<object, Hop>();
 
   const beforeRequest: BeforeRequestHook = async (options) => {
     const headers = options.headers as Record<string, unknown>;
@@ -111,8 +117,9 @@ export function forgeHooks(
       removeCredentials(headers, previous.authorization);
       sent.delete(options);
     }
-    // got runs beforeRequest for every redirect hop: one after the chain broke goes without.
-    if (hops.get(options)?.permitted === false) return;
+    // got runs beforeRequest for every redirect hop, and for its own retries of
+    // one (a copy of the hop's options): after the chain broke, they go without.
+    if (hopOf(options)?.permitted === false) return;
     const current = stringHeaders(headers);
     const context = options.context as Record<string, unknown>;
     const request: AuthorizationRequest = {
@@ -170,13 +177,13 @@ export function forgeHooks(
   const beforeRedirect: BeforeRedirectHook = (options, response) => {
     const previousOptions = response.request.options;
     const previous = sent.get(previousOptions);
-    const chain = hops.get(previousOptions)?.chain ?? redirectChain(authorizer);
+    const chain = hopOf(previousOptions)?.chain ?? redirectChain(authorizer);
     const from = response.url || response.requestUrl.toString();
     const permitted = previous !== undefined && chain.permits(from, String(options.url));
     if (previous !== undefined) {
       removeCredentials(options.headers as Record<string, unknown>, previous.authorization);
     }
-    hops.set(options, { chain, permitted });
+    (options.context as Record<symbol, unknown>)[HOP] = { chain, permitted } satisfies Hop;
   };
 
   const beforeError: BeforeErrorHook = (error) => {
