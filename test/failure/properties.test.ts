@@ -125,7 +125,8 @@ const UNRESERVED = /^[A-Za-z0-9._~-]$/;
 /**
  * The policy's contract, computed independently with the WHATWG URL parser:
  * an exclusion applies to every way a server may read the path (unreserved
- * escapes decoded, dot segments resolved, runs of slashes merged), ignoring case.
+ * escapes decoded, dot segments resolved, `;` parameters dropped, runs of
+ * slashes merged, a trailing slash dropped), ignoring case.
  */
 function serverReadings(url: string): string[] {
   const decoded = new URL(url).pathname.replace(/%([0-9A-Fa-f]{2})/g, (escaped, hex: string) => {
@@ -133,8 +134,11 @@ function serverReadings(url: string): string[] {
     return UNRESERVED.test(char) ? char : escaped;
   });
   const resolved = new URL(`${API}${decoded}`).pathname;
-  const merged = new URL(`${API}${resolved.replace(/\/{2,}/g, '/')}`).pathname;
-  return [resolved, merged].map((path) => path.toLowerCase());
+  const merged = new URL(`${API}${resolved.replace(/;[^/]*/g, '').replace(/\/{2,}/g, '/')}`)
+    .pathname;
+  return [resolved, merged]
+    .flatMap((path) => [path, path.length > 1 ? path.replace(/\/+$/, '') : path])
+    .map((path) => path.toLowerCase());
 }
 
 /** Path segments that try to change what the path means after normalization. */

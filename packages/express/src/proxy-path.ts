@@ -16,6 +16,8 @@ const QUERY_CHAR = /^[A-Za-z0-9\-._~!$&()*+,;=:@/?]$/;
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 
 const NON_ASCII = /[\u0080-\uffff]+/g;
+// `..;x` is `..` to servers that drop `;` parameters (Tomcat, Spring): it would climb.
+const DOT_WITH_PARAMETERS = /^\.{1,2};/;
 
 function escapeChar(char: string): string {
   return `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
@@ -76,7 +78,7 @@ function normalizePath(path: string): string | undefined {
   let trailingSlash = false;
   for (const part of parts) {
     const segment = normalizeSegment(part);
-    if (segment === undefined) return undefined;
+    if (segment === undefined || DOT_WITH_PARAMETERS.test(segment)) return undefined;
     trailingSlash = segment === '' || segment === '.' || segment === '..';
     if (segment === '..') {
       if (segments.length === 0) return undefined;

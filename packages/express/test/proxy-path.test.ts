@@ -22,6 +22,10 @@ describe('normalizeTarget', () => {
   it.each([
     '/..',
     '/a/../..',
+    '/..;/admin',
+    '/a/..;x/b',
+    '/.;/a',
+    '/%2e%2e;/admin',
     '/%2e%2e',
     '/.%2E/x',
     '/a%2fb',

@@ -54,6 +54,15 @@ describe('bearer', () => {
     ).toBeUndefined();
   });
 
+  it('never authorizes TRACE or TRACK, whose answer echoes the request headers', async () => {
+    const { manager, issued } = source();
+    const authorizer = bearer(manager, { baseURL: API });
+    for (const method of ['TRACE', 'TRACK']) {
+      expect(await authorizer.authorize({ ...request(), method })).toBeUndefined();
+    }
+    expect(issued()).toBe(0);
+  });
+
   it('after a 401 invalidates exactly the sent token, then retries once', async () => {
     const { manager, invalidated } = source();
     const authorizer = bearer(manager, { baseURL: API });

@@ -37,6 +37,9 @@ export interface BearerAuthorizer extends Authorizer {
   mayRedirect(from: string, to: string): boolean;
 }
 
+// RFC 9110 §9.3.8: a server answers TRACE with the request it received, headers
+// included, so a client must not send credentials with it (TRACK is IIS's twin).
+const ECHOES = new Set(['TRACE', 'TRACK']);
 const GIVE_UP: RetryDecision = Object.freeze({ retry: false, delayMs: 0 });
 const BEARER_ERROR = /\berror\s*=\s*"?([A-Za-z_]+)/;
 
@@ -100,7 +103,9 @@ export function bearer(
   return Object.freeze({
     policy: compiled,
     async authorize(request: AuthorizationRequest): Promise<Authorization | undefined> {
-      if (!compiled.mayAuthorize(request.url, request.headers)) return undefined;
+      if (!compiled.mayAuthorize(request.url, request.headers) || ECHOES.has(request.method)) {
+        return undefined;
+      }
       try {
         return authorizationFor(await manager.getToken());
       } catch (error) {

@@ -23,6 +23,12 @@ describe('pathReadings', () => {
     ]);
   });
 
+  it('reads a path without its trailing slash and without `;` parameters too', () => {
+    expect(pathReadings('/health/')).toEqual(['/health/', '/health']);
+    expect(pathReadings('/public;jsessionid=1/x')).toEqual(['/public;jsessionid=1/x', '/public/x']);
+    expect(pathReadings('/')).toEqual(['/']);
+  });
+
   it('resolves dot segments that decoding reveals, and reads encoded separators loosely', () => {
     expect(pathReadings('/x/%2e%2e/public')).toEqual(['/public']);
     expect(pathReadings('/api%2F..%2Fpublic')).toEqual(['/api%2F..%2Fpublic', '/public']);
@@ -48,6 +54,13 @@ describe('request policy exclusions on the normalized path', () => {
     'https://api.example//public//info',
     'https://api.example/%73tatic/app.js',
     'https://api.example/STATIC/a/b',
+    'https://api.example/public/info/',
+    'https://api.example/public/info/.',
+    'https://api.example/public/info%2f',
+    'https://api.example/public/info\\',
+    'https://api.example/public/info/x/..',
+    'https://api.example/public;x/info',
+    'https://api.example/x/..;/public/info',
   ])('excludes %s', (url) => {
     expect(policy.allows(url)).toBe(false);
   });

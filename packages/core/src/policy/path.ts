@@ -30,21 +30,32 @@ export function removeDotSegments(path: string): string {
   return joined.startsWith('/') ? joined : `/${joined}`;
 }
 
+const PATH_PARAMETERS = /;[^/]*/g;
+const TRAILING_SLASHES = /(.)\/+$/;
+
 /**
  * The ways a server may read a request path, for judging exclusions: with
  * percent-encoded unreserved characters decoded (`/%70ublic` is `/public`) and
- * dot segments resolved; and, where the path has them, with encoded slashes,
- * backslashes and runs of slashes read as one `/` (as some servers do). An
- * exclusion that matches any of them applies: when in doubt, no credentials.
+ * dot segments resolved; where the path has them, with encoded slashes,
+ * backslashes and runs of slashes read as one `/`, and `;` path parameters
+ * dropped from each segment (Tomcat and Spring read `/public;x` as `/public`
+ * and `/..;/` as `/../`); and each reading without a trailing slash (Express
+ * and most routers send `/health/` to the `/health` route). An exclusion that
+ * matches any of them applies: when in doubt, no credentials.
  *
  * @example
  * ```ts
  * pathReadings('/%70ublic/./info');   // ['/public/info']
  * pathReadings('/api%2F..%2Fpublic'); // ['/api%2F..%2Fpublic', '/public']
+ * pathReadings('/health/');           // ['/health/', '/health']
  * ```
  */
 export function pathReadings(pathname: string): readonly string[] {
   const strict = removeDotSegments(decodeUnreserved(pathname));
-  const loose = removeDotSegments(strict.replace(LOOSE_SEPARATORS, '/').replace(SLASH_RUNS, '/'));
-  return loose === strict ? [strict] : [strict, loose];
+  const loose = removeDotSegments(
+    strict.replace(LOOSE_SEPARATORS, '/').replace(PATH_PARAMETERS, '').replace(SLASH_RUNS, '/'),
+  );
+  const readings = new Set([strict, loose]);
+  for (const reading of [strict, loose]) readings.add(reading.replace(TRAILING_SLASHES, '$1'));
+  return [...readings];
 }
