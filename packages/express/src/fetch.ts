@@ -106,10 +106,15 @@ export async function authorizedFetch(
       }
       await response.body?.cancel();
     } catch (error) {
-      if (error instanceof TypeError) throw error;
+      // fetch's own failures (network, the caller's abort or timeout) are the caller's, as with fetch.
+      if (error instanceof TypeError || isAbort(error)) throw error;
       throw toServiceAuthorizationError(serviceName, error);
     }
   }
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
 async function authorizeHop(
