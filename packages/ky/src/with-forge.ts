@@ -35,6 +35,7 @@ interface HookState {
     readonly retry?: { readonly limit?: number };
     readonly fetch?: typeof fetch;
     readonly dispatcher?: unknown;
+    readonly timeout?: number | false;
   };
   readonly response?: Response;
   readonly retryCount: number;
@@ -52,6 +53,14 @@ const PKG = 'ky';
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 // Set by the init hook (ky 2) on a request whose redirects this adapter follows.
 const FOLLOWS = '@forge/ky:follows';
+const SENDING = '@forge/ky:sending';
+const KY_DEFAULT_TIMEOUT = 10_000;
+
+/** How ky sends a request: what the redirect hops Forge follows need too. */
+interface Sending {
+  readonly fetch?: typeof fetch | undefined;
+  readonly timeout?: number | false | undefined;
+}
 
 // ky 2 hands every hook one state object; ky 1 passes (request, options, response?, state).
 function hookState(args: readonly unknown[]): HookState {
@@ -228,7 +237,9 @@ export function withForge<T extends KyLike<T>>(
     entry: Sent,
   ): Promise<{ response: Response; authorization: Authorization | undefined }> => {
     const { request, options } = state;
-    const send = options.fetch ?? globalThis.fetch;
+    const sending = (options.context?.[SENDING] as Sending | undefined) ?? options;
+    const send = sending.fetch ?? globalThis.fetch;
+    const timeout = sending.timeout ?? KY_DEFAULT_TIMEOUT;
     const extra = options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher };
     const hop: RedirectHop = {
       url: response.url || request.url,
@@ -259,7 +270,11 @@ export function withForge<T extends KyLike<T>>(
         }
         return authorization;
       },
-      signal: request.signal,
+      // ky times only its own fetch: the hops followed here get its timeout too.
+      signal:
+        timeout === false
+          ? request.signal
+          : AbortSignal.any([request.signal, AbortSignal.timeout(timeout)]),
     });
   };
 
@@ -330,13 +345,21 @@ export function withForge<T extends KyLike<T>>(
     hooks: {
       // ky 2 gives each request its own copy of `context` when an init hook exists.
       init: [
-        (init: { context?: object; redirect?: RequestRedirect; retry?: unknown }) => {
+        (init: {
+          context?: object;
+          redirect?: RequestRedirect;
+          retry?: unknown;
+          fetch?: typeof fetch;
+          timeout?: number | false;
+        }) => {
           // A per-request `retry` replaces the instance's: budget it too.
           init.retry = withRenewalBudget(init.retry);
           const context: Record<string, unknown> = { ...init.context };
           if ((init.redirect ?? 'follow') === 'follow') {
             init.redirect = 'manual';
             context[FOLLOWS] = true;
+            // ky 2 keeps `fetch` and `timeout` out of what later hooks see; the hops need both.
+            context[SENDING] = { fetch: init.fetch, timeout: init.timeout ?? KY_DEFAULT_TIMEOUT };
           }
           init.context = context;
         },

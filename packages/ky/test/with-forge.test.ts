@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ClientCredentialsTokenProvider, ConfigurationError, TokenManager } from '@forge/core';
 import { useTestkit } from '@forge/test-utils';
 import ky from 'ky';
@@ -47,6 +49,29 @@ describe.each([
       .then((response) => response.status)
       .catch((caught: unknown) => (caught as { response?: Response }).response?.status);
     expect(outcome).toBe(_ === 'ky 2' ? 200 : 401);
+  });
+
+  it('keeps ky’s timeout on the redirect hops it follows itself', async () => {
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const to = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/never`;
+      const client = withForge(
+        ky.create({ [prefix]: kit.api.url, retry: 0, timeout: 300 }),
+        manager(),
+        { baseURL: kit.api.url },
+      );
+      const started = performance.now();
+      const error = await client
+        .get(`redirect?to=${encodeURIComponent(to)}`)
+        .catch((caught: unknown) => caught);
+      expect((error as Error).name).toMatch(/TimeoutError|AbortError/);
+      // Without the timeout it would wait until the hanging server closes (never, here).
+      expect(performance.now() - started).toBeLessThan(15_000);
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 
   it('does not share state between concurrent requests that pass the same context object', async () => {
