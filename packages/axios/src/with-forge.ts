@@ -33,11 +33,30 @@ interface Sent {
   readonly beforeRedirect: InternalAxiosRequestConfig['beforeRedirect'];
 }
 
-type ForgeConfig = InternalAxiosRequestConfig & { forgeAttempt?: number };
+/** A redirect hop this adapter follows itself (axios's fetch adapter has no hook per hop). */
+interface Hop {
+  readonly chain: RedirectChain;
+  /** Hops so far, bounded like fetch's own following. */
+  readonly count: number;
+  readonly permitted: boolean;
+}
+
+type ForgeConfig = InternalAxiosRequestConfig & { forgeAttempt?: number; forgeHop?: Hop };
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type BeforeRedirect = (options: RedirectOptions, ...details: unknown[]) => void;
 
 const PKG = 'axios';
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+// Never sent to another origin, whoever set them (fetch's and undici's rule).
+const CROSS_ORIGIN_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+// The fetch adapter lets `fetch` follow redirects, and `beforeRedirect` never
+// runs there: this adapter then asks for manual redirects and follows them.
+function usesFetch(config: InternalAxiosRequestConfig): boolean {
+  const { adapter } = config;
+  return adapter === 'fetch' || (Array.isArray(adapter) && adapter[0] === 'fetch');
+}
 const FORM = 'application/x-www-form-urlencoded';
 
 function lowerCaseHeaders(headers: unknown): Record<string, string> {
@@ -240,6 +259,8 @@ export function withForge(
 
   const requestId = instance.interceptors.request.use(async (input) => {
     const config = input as ForgeConfig;
+    // A hop after the chain broke goes without credentials; fetch may follow the rest.
+    if (config.forgeHop?.permitted === false) return config;
     const url = requestURL(instance, config);
     const original = { data: config.data, transformRequest: config.transformRequest };
     if (authorizer.signsBody === true && config.data !== undefined) serializeNow(config);
@@ -278,9 +299,69 @@ export function withForge(
       config.params = undefined;
     }
     if (authorization.body !== undefined) config.data = authorization.body;
-    guardRedirects(config, authorization.url ?? url, authorization);
+    if (usesFetch(config)) {
+      const fetchOptions = (config.fetchOptions ?? {}) as RequestInit;
+      if ((fetchOptions.redirect ?? 'follow') === 'follow') {
+        config.fetchOptions = { ...fetchOptions, redirect: 'manual' };
+        config.forgeHop ??= { chain: redirectChain(authorizer), count: 0, permitted: true };
+      }
+    } else {
+      guardRedirects(config, authorization.url ?? url, authorization);
+    }
     return config;
   });
+
+  // Follows a redirect the fetch adapter handed back (see usesFetch), judging
+  // the hop as part of the chain; `undefined` when the response is no such redirect.
+  const followRedirect = (response: AxiosResponse): Promise<AxiosResponse> | undefined => {
+    const config = response.config as ForgeConfig;
+    const entry = sent.get(config);
+    const hop = config.forgeHop;
+    const location = lowerCaseHeaders(response.headers).location;
+    if (
+      entry === undefined ||
+      hop === undefined ||
+      !REDIRECT_STATUSES.has(response.status) ||
+      location === undefined
+    ) {
+      return undefined;
+    }
+    if (hop.count >= MAX_REDIRECTS) {
+      return Promise.reject(new TypeError('redirect count exceeded'));
+    }
+    const from = entry.authorization.url ?? entry.request.url;
+    const next = new URL(location, from);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      return Promise.reject(new TypeError(`the server redirected to a ${next.protocol} URL`));
+    }
+    const method = (config.method ?? 'get').toLowerCase();
+    const toGet =
+      (response.status === 303 && method !== 'get' && method !== 'head') ||
+      ((response.status === 301 || response.status === 302) && method === 'post');
+    removeCredentials(config, entry.authorization);
+    if (new URL(from).origin !== next.origin) {
+      for (const name of CROSS_ORIGIN_HEADERS) setHeader(config, name, undefined);
+    }
+    const permitted = hop.chain.permits(from, next.href);
+    return instance.request({
+      ...config,
+      // Once the chain broke no hop gets credentials: fetch may follow the rest itself.
+      fetchOptions: permitted
+        ? config.fetchOptions
+        : { ...config.fetchOptions, redirect: 'follow' },
+      url: next.href,
+      baseURL: undefined,
+      params: undefined,
+      method: toGet ? 'get' : method,
+      data: toGet ? undefined : entry.data,
+      transformRequest: entry.transformRequest,
+      forgeHop: {
+        chain: hop.chain,
+        count: hop.count + 1,
+        permitted: hop.chain.permits(from, next.href),
+      },
+    } as ForgeConfig);
+  };
 
   const onUnauthorized = async (response: AxiosResponse): Promise<boolean> => {
     const config = response.config as ForgeConfig | undefined;
@@ -309,6 +390,8 @@ export function withForge(
     async (response) => {
       const entry = sent.get(response.config);
       if (entry !== undefined) forgetSentHeaders(response.request, entry.authorization);
+      const redirected = followRedirect(response);
+      if (redirected !== undefined) return redirected;
       if (response.status !== 401 || !(await onUnauthorized(response))) return response;
       return instance.request(response.config);
     },
@@ -316,6 +399,8 @@ export function withForge(
       const response = (error as { response?: AxiosResponse } | null)?.response;
       const answered = response === undefined ? undefined : sent.get(response.config);
       if (answered !== undefined) forgetSentHeaders(response?.request, answered.authorization);
+      const redirected = response === undefined ? undefined : followRedirect(response);
+      if (redirected !== undefined) return redirected;
       if (response?.status === 401 && (await onUnauthorized(response))) {
         return instance.request(response.config);
       }

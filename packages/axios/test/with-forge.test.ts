@@ -119,6 +119,60 @@ describe('withForge (axios specifics)', () => {
     expect(kit.api.requests({ path: '/always-401' })).toBe(4);
   });
 
+  it('with the fetch adapter, follows redirects itself and judges every hop', async () => {
+    const seen: { server: string; path: string; auth?: string; key?: string }[] = [];
+    const listen = async (name: string, answer: (path: string) => [number, string?]) => {
+      const server = createServer((req, res) => {
+        seen.push({
+          server: name,
+          path: req.url ?? '',
+          auth: req.headers.authorization,
+          key: req.headers['x-api-key'] as string | undefined,
+        });
+        const [status, location] = answer(req.url ?? '');
+        res.writeHead(status, location ? { location } : {}).end('{}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    };
+    const foreign = await listen('foreign', () => [200]);
+    const api = await listen('api', (path) => {
+      if (path === '/to-public') return [302, '/public/x'];
+      if (path === '/to-orders') return [302, '/orders'];
+      if (path === '/to-foreign') return [302, `${foreign.url}/steal`];
+      return [200];
+    });
+    try {
+      const bearerClient = axios.create({ baseURL: api.url, adapter: 'fetch' });
+      withForge(bearerClient, manager(), { excludedPathPatterns: ['/public/**'] });
+      expect((await bearerClient.get('/to-public')).status).toBe(200);
+      expect((await bearerClient.get('/to-orders')).status).toBe(200);
+      const keyClient = axios.create({ baseURL: api.url, adapter: 'fetch' });
+      withForge(keyClient, {
+        authorize: () => ({ headers: { 'x-api-key': 'SECRET-KEY' } }),
+        mayRedirect: () => false,
+      });
+      expect((await keyClient.get('/to-foreign')).status).toBe(200);
+      expect(
+        seen.map(({ server, path, auth, key }) => [
+          server,
+          path,
+          auth !== undefined || key !== undefined,
+        ]),
+      ).toEqual([
+        ['api', '/to-public', true],
+        ['api', '/public/x', false],
+        ['api', '/to-orders', true],
+        ['api', '/orders', true],
+        ['api', '/to-foreign', true],
+        ['foreign', '/steal', false],
+      ]);
+    } finally {
+      api.server.close();
+      foreign.server.close();
+    }
+  });
+
   it('runs the caller’s own beforeRedirect after stripping credentials', async () => {
     const foreign = await startResourceServer({ auth: kit.auth });
     try {
