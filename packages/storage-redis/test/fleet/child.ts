@@ -3,8 +3,10 @@
 // with the clock moved forward by `offsetMs`; `exit` closes everything.
 import {
   ClientCredentialsTokenProvider,
+  isToken,
   PasswordGrantTokenProvider,
   Token,
+  type TokenInit,
   TokenManager,
   type TokenProvider,
 } from '@forge/core';
@@ -56,12 +58,14 @@ const clock = (): number => Date.now() + offsetMs;
  * into the manager's moved clock lets the test jump past expiry without sleeping.
  */
 function shifted(inner: TokenProvider<undefined>): TokenProvider<undefined> {
-  const shift = (token: Token): Token =>
-    new Token({
+  const shift = (answer: Token | TokenInit): Token => {
+    const token = isToken(answer) ? answer : new Token(answer);
+    return new Token({
       ...token.toJSON(),
       expiresAt: token.expiresAtMs + offsetMs,
       issuedAt: token.issuedAtMs + offsetMs,
     });
+  };
   return {
     serviceName: inner.serviceName,
     fetchToken: async (input, context) => shift(await inner.fetchToken(input, context)),
