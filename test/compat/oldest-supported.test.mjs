@@ -28,6 +28,18 @@ describe(`Node ${process.versions.node}`, () => {
     assert.equal(process.versions.node, '20.19.0');
   });
 
+  it('a ForgeError from the CommonJS build is instanceof the ESM build’s classes, and back', async () => {
+    const esm = await import('@forge/core');
+    const cjs = require('@forge/core');
+    assert.notEqual(esm.ForgeError, cjs.ForgeError);
+    const fromCjs = new cjs.AuthenticationError('refused', { serviceName: 'api' });
+    assert.ok(fromCjs instanceof esm.ForgeError);
+    assert.ok(fromCjs instanceof esm.AuthenticationError);
+    assert.ok(!(fromCjs instanceof esm.TokenEndpointError));
+    assert.ok(esm.isForgeError(fromCjs, esm.ForgeErrorCode.Authentication));
+    assert.ok(new esm.ConfigurationError('x', 'bad') instanceof cjs.ForgeError);
+  });
+
   for (const name of PACKAGES) {
     it(`loads @forge/${name} as ESM and as CommonJS`, async () => {
       const esm = await import(`@forge/${name}`);

@@ -26,9 +26,33 @@ export interface ForgeErrorOptions {
   readonly cause?: unknown;
 }
 
+// The classes an error is an instance of, by name, under a registry symbol: the
+// ESM and CommonJS builds of a package are two copies of every class, and an
+// error made by one copy must still be `instanceof` the other's classes.
+const KINDS = Symbol.for('forge.errorKinds');
+
+function kindsOf(target: abstract new (...args: never[]) => unknown): readonly string[] {
+  const kinds: string[] = [];
+  for (let kind: unknown = target; kind !== Error && typeof kind === 'function'; ) {
+    kinds.push((kind as { name: string }).name);
+    kind = Object.getPrototypeOf(kind);
+  }
+  return Object.freeze(kinds);
+}
+
+function kindsIn(value: unknown): readonly string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const kinds = (value as { [KINDS]?: unknown })[KINDS];
+  return Array.isArray(kinds) ? kinds : undefined;
+}
+
 /**
  * Root of every error Forge throws. Messages start with `[forge] [package]`,
  * say how to fix the problem, and never contain a secret or a token.
+ *
+ * `instanceof` works across copies of Forge in one process (the ESM and the
+ * CommonJS build of a package, or two installed versions): an error from one
+ * copy is an instance of the other copy's class of the same name.
  *
  * @example
  * ```ts
@@ -44,7 +68,26 @@ export class ForgeError extends Error {
     super(`[forge] [${options.package ?? 'core'}] ${message}`, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, KINDS, { value: kindsOf(new.target) });
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return kindsIn(value)?.includes(this.name) ?? false;
+  }
+}
+
+/**
+ * Whether `value` is a {@link ForgeError} from any copy of Forge, optionally
+ * with one of the {@link ForgeErrorCode}s; the same test as `instanceof`.
+ *
+ * @example
+ * ```ts
+ * if (isForgeError(error, ForgeErrorCode.TokenEndpoint)) scheduleRetry();
+ * ```
+ */
+export function isForgeError(value: unknown, code?: ForgeErrorCode): value is ForgeError {
+  return value instanceof ForgeError && (code === undefined || value.code === code);
 }
 
 /**

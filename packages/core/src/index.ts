@@ -46,6 +46,7 @@ export {
   ForgeError,
   ForgeErrorCode,
   type ForgeErrorOptions,
+  isForgeError,
   StorageError,
   TokenEndpointError,
   type TokenEndpointErrorDetails,

@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   ForgeError,
   ForgeErrorCode,
+  isForgeError,
   StorageError,
   TokenEndpointError,
 } from '../errors.js';
@@ -71,15 +72,6 @@ const LOCK_POLL_MS = 250;
 function messageOf(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
-}
-
-function isForgeError(error: unknown): error is ForgeError {
-  return (
-    error instanceof ForgeError ||
-    (error instanceof Error &&
-      typeof (error as ForgeError).code === 'string' &&
-      (error as ForgeError).code.startsWith('FORGE_'))
-  );
 }
 
 function isInvalidGrant(error: unknown): boolean {
