@@ -4,10 +4,10 @@ export type {
   PublicClient,
   ReadyClients,
   SecretClient,
-} from './auth-server/clients.js';
+} from './auth-server/client-types.js';
 export type { TokenRequestFilter, TokenRequestRecord } from './auth-server/counters.js';
 export type { FaultMode, FaultOptions, FaultSwitch } from './auth-server/faults.js';
-export { TokenType } from './auth-server/grants/token-exchange.js';
+export { TokenType } from './auth-server/grants/token-types.js';
 export type { TestKeyPair } from './auth-server/keys.js';
 export type {
   AuthServerOptions,

@@ -1,14 +1,16 @@
-import type { ClientMetadata, Provider } from 'oidc-provider';
 import type { AuthorizeLogin, AuthorizeOptions, AuthorizeResult } from './authorize.js';
-import type { ReadyClients } from './clients.js';
+import type { ReadyClients } from './client-types.js';
 import type { TokenRequestFilter, TokenRequestRecord } from './counters.js';
 import type { FaultSwitch } from './faults.js';
-import type { TokenType } from './grants/token-exchange.js';
+import type { TokenType } from './grants/token-types.js';
 import type { ResolvedAuthServerOptions, TestUser } from './options.js';
 import type { TrustedIssuer } from './trusted-issuer.js';
 
 /**
- * Metadata for {@link AuthServer.registerClient}: oidc-provider client metadata, snake_case.
+ * Metadata for {@link AuthServer.registerClient}: oidc-provider client metadata,
+ * snake_case (`client_secret`, `grant_types`, `token_endpoint_auth_method`, …);
+ * oidc-provider validates it. Typed loosely on purpose: oidc-provider's own types
+ * pull in Koa's, which clash with Express 5's in a strict project.
  *
  * @example
  * ```ts
@@ -16,7 +18,13 @@ import type { TrustedIssuer } from './trusted-issuer.js';
  * await auth.registerClient(metadata);
  * ```
  */
-export type ClientRegistration = Partial<ClientMetadata> & { readonly client_id: string };
+export interface ClientRegistration {
+  readonly client_id: string;
+  readonly client_secret?: string;
+  readonly grant_types?: readonly string[];
+  readonly token_endpoint_auth_method?: string;
+  readonly [field: string]: unknown;
+}
 
 /**
  * The token-exchange side of the server: what a test needs to exchange a subject token.
@@ -100,8 +108,12 @@ export interface AuthServer {
    * Resolves `true` when the token was found.
    */
   revokeToken(token: string): Promise<boolean>;
-  /** The underlying oidc-provider instance, for anything the testkit does not cover. */
-  readonly provider: Provider;
+  /**
+   * The underlying oidc-provider instance, for anything the testkit does not
+   * cover. Typed `unknown` so the testkit's types need none of oidc-provider's
+   * (see {@link ClientRegistration}): cast it to `import('oidc-provider').Provider`.
+   */
+  readonly provider: unknown;
   /** Stops listening and drops every connection, hung requests included. Idempotent. */
   close(): Promise<void>;
 }

@@ -2,23 +2,10 @@ import type { Provider } from 'oidc-provider';
 import type { TestKeyPair } from '../keys.js';
 import type { OidcErrors } from '../oidc.js';
 import { grantableScope, issueTokens } from './issue.js';
+import { TokenType } from './token-types.js';
 import { verifyTrustedJwt } from './trusted-jwt.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-
-/**
- * RFC 8693 token type identifiers the testkit understands.
- *
- * @example
- * ```ts
- * new URLSearchParams({ subject_token: jwt, subject_token_type: TokenType.Jwt });
- * ```
- */
-export const TokenType = {
-  AccessToken: 'urn:ietf:params:oauth:token-type:access_token',
-  Jwt: 'urn:ietf:params:oauth:token-type:jwt',
-  IdToken: 'urn:ietf:params:oauth:token-type:id_token',
-} as const;
 
 /**
  * RFC 8693 token exchange. The subject token is either an access token this
