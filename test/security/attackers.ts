@@ -2,8 +2,6 @@
 // records exactly what reached it, a foreign origin that redirects back, a
 // token endpoint that answers whatever the test wants, an https origin with a
 // certificate made at test time. Every server listens on 127.0.0.1 only.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -13,9 +11,8 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tls from 'node:tls';
+import { selfSignedCertificate } from './core-support.js';
 
 /** One request as it arrived at a loopback server. */
 export interface Received {
@@ -165,43 +162,13 @@ export interface TlsMaterial {
  * based axios and got, undici's fetch under ky and Express) trusts it without
  * per-client options. Vitest runs each test file in its own process.
  */
-export function trustedLoopbackCertificate(): TlsMaterial {
-  const dir = mkdtempSync(join(tmpdir(), 'forge-security-tls-'));
-  try {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
+export async function trustedLoopbackCertificate(): Promise<TlsMaterial> {
+  const material = await selfSignedCertificate();
+  if (typeof tls.setDefaultCACertificates !== 'function') {
+    throw new Error(
+      'trusting a test certificate needs tls.setDefaultCACertificates (Node 22.19+, 24.5+)',
     );
-    const material = { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-    if (typeof tls.setDefaultCACertificates !== 'function') {
-      throw new Error(
-        'trusting a test certificate needs tls.setDefaultCACertificates (Node 22.19+, 24.5+)',
-      );
-    }
-    tls.setDefaultCACertificates([...tls.getCACertificates('default'), material.cert]);
-    return material;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  tls.setDefaultCACertificates([...tls.getCACertificates('default'), material.cert]);
+  return material;
 }

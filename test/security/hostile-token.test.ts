@@ -9,7 +9,8 @@ import { ClientCredentialsTokenProvider, ForgeError } from '@forge/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindings, ExpressFailure } from './adapters.js';
 import { type LoopbackServer, startRecordingAPI, startTokenEndpoint } from './attackers.js';
-import { attempt, everythingAbout, watchCrashes } from './support.js';
+import { watchCrashes } from './core-support.js';
+import { attempt, everythingAbout } from './support.js';
 
 interface Hostile {
   readonly name: string;

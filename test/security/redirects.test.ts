@@ -18,7 +18,7 @@ let tls: TlsMaterial;
 
 beforeAll(async () => {
   auth = await startAuthServer();
-  tls = trustedLoopbackCertificate();
+  tls = await trustedLoopbackCertificate();
 });
 
 afterAll(async () => {

@@ -79,23 +79,6 @@ export function everythingAbout(error: unknown): string {
   return parts.join('\n');
 }
 
-/** Records every uncaught exception and unhandled rejection while a test runs. */
-export function watchCrashes(): { readonly crashes: unknown[]; stop(): void } {
-  const crashes: unknown[] = [];
-  const onCrash = (error: unknown) => {
-    crashes.push(error);
-  };
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-  return {
-    crashes,
-    stop() {
-      process.off('uncaughtException', onCrash);
-      process.off('unhandledRejection', onCrash);
-    },
-  };
-}
-
 /** A client-credentials provider for the testkit's `basic` client, failing fast. */
 export function testkitProvider(auth: AuthServer): ClientCredentialsTokenProvider {
   return new ClientCredentialsTokenProvider({
