@@ -46,6 +46,11 @@ function kindsIn(value: unknown): readonly string[] | undefined {
   return Array.isArray(kinds) ? kinds : undefined;
 }
 
+function isKind(kind: { readonly name: string }, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(kind, value)) return true;
+  return kindsIn(value)?.includes(kind.name) ?? false;
+}
+
 /**
  * Root of every error Forge throws. Messages start with `[forge] [package]`,
  * say how to fix the problem, and never contain a secret or a token.
@@ -72,8 +77,8 @@ export class ForgeError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    return kindsIn(value)?.includes(this.name) ?? false;
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, a subclass too.
+    return isKind(this, value);
   }
 }
 

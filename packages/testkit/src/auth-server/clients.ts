@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { JWK } from 'jose';
 import type { ClientAuthMethod, ClientMetadata } from 'oidc-provider';
-import type {
-  PrivateKeyJwtClient,
-  PublicClient,
-  ReadyClients,
-  SecretClient,
-} from './client-types.js';
+import type { PrivateKeyJwtClient, PublicClient, ReadyClients } from './client-types.js';
 import { JWT_BEARER_GRANT } from './grants/jwt-bearer.js';
 import { PASSWORD_GRANT } from './grants/password.js';
 import { TOKEN_EXCHANGE_GRANT } from './grants/token-exchange.js';
