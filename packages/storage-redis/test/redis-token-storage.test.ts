@@ -152,7 +152,8 @@ describe.skipIf(skipWithoutRedis)('RedisTokenStorage on a real redis-server', ()
     } while (!acquired && Date.now() - started < 2_000);
     expect(acquired).toBeDefined();
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Freed by its 150 ms TTL, well before the loop's 2 s cap (margin for a busy CI).
+    expect(Date.now() - started).toBeLessThan(1_900);
   });
 
   it('a holder whose lock expired does not release the next holder', async () => {
