@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, vi } from 'vitest';
 import { AuthenticationError } from '../errors.js';
 import type { TokenProvider, TokenRequestContext } from '../provider.js';
 import type { TokenLock, TokenStorage } from '../storage.js';
@@ -140,4 +141,25 @@ export class SharedStorage implements TokenStorage {
 /** Lets pending promise callbacks run (no timers involved). */
 export async function flush(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/**
+ * Fake timers from a fixed instant for each test of the calling file, and
+ * every manager passed to the returned `track` closed after it.
+ */
+export function useTrackedManagers(): <T extends { close(): Promise<void> }>(manager: T) => T {
+  let managers: { close(): Promise<void> }[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+  });
+  afterEach(async () => {
+    for (const manager of managers) await manager.close();
+    managers = [];
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+  return (manager) => {
+    managers.push(manager);
+    return manager;
+  };
 }

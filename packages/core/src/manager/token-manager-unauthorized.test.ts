@@ -1,28 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ForgeErrorCode, TokenEndpointError } from '../errors.js';
 import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
 import { Token } from '../token.js';
-import { flush, invalidGrant, SECRET, SharedStorage, TestProvider } from './test-fixtures.js';
+import {
+  flush,
+  invalidGrant,
+  SECRET,
+  SharedStorage,
+  TestProvider,
+  useTrackedManagers,
+} from './test-fixtures.js';
 import { TokenManager } from './token-manager.js';
 
 const DAMPING = 30_000;
 
-let managers: TokenManager<never>[] = [];
-function track<T>(manager: TokenManager<T>): TokenManager<T> {
-  managers.push(manager as unknown as TokenManager<never>);
-  return manager;
-}
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: 1_700_000_000_000 });
-});
-
-afterEach(async () => {
-  for (const manager of managers) await manager.close();
-  managers = [];
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+const track = useTrackedManagers();
 
 /** What bearer() does with each 401: invalidate the token that was sent, then get the current one. */
 async function rejectEvery(manager: TokenManager, times: number): Promise<Token[]> {

@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AuthenticationError, ForgeError, ForgeErrorCode, TokenEndpointError } from '../errors.js';
 import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
 import { Token } from '../token.js';
-import { flush, invalidGrant, TestProvider } from './test-fixtures.js';
+import { flush, invalidGrant, TestProvider, useTrackedManagers } from './test-fixtures.js';
 import { TokenManager } from './token-manager.js';
 
 const HOUR = 3_600_000;
@@ -11,22 +11,7 @@ const HOUR = 3_600_000;
 const STALE_AT = HOUR - 30_000;
 const REFRESH_AT = STALE_AT - 300_000;
 
-let managers: TokenManager<never>[] = [];
-function track<T>(manager: TokenManager<T>): TokenManager<T> {
-  managers.push(manager as unknown as TokenManager<never>);
-  return manager;
-}
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: 1_700_000_000_000 });
-});
-
-afterEach(async () => {
-  for (const manager of managers) await manager.close();
-  managers = [];
-  vi.useRealTimers();
-  vi.restoreAllMocks();
-});
+const track = useTrackedManagers();
 
 function concurrent(manager: TokenManager, n = 10_000): Promise<Token[]> {
   return Promise.all(Array.from({ length: n }, () => manager.getToken()));
