@@ -8,6 +8,7 @@ export {
   retryAfterUnauthorized,
 } from './auth/adapter-kit.js';
 export { type BearerAuthorizer, type BearerTokenSource, bearer } from './auth/bearer.js';
+export { removeCredentials, setCredentials } from './auth/fetch-headers.js';
 export {
   type FollowedResponse,
   type FollowRedirectsOptions,

@@ -8,6 +8,7 @@ import {
   isReplayableBody,
   type RedirectHop,
   retryAfterUnauthorized,
+  setCredentials,
 } from '@forge/core';
 import { toServiceAuthorizationError } from './problem.js';
 
@@ -30,14 +31,6 @@ function headerRecord(headers: Headers): Record<string, string> {
     record[name] = value;
   });
   return record;
-}
-
-function apply(headers: Headers, authorization: Authorization | undefined): void {
-  if (authorization === undefined) return;
-  for (const name in authorization.headers) {
-    const value = authorization.headers[name];
-    if (value !== undefined) headers.set(name, value);
-  }
 }
 
 /**
@@ -68,7 +61,7 @@ export async function authorizedFetch(
     };
     try {
       const authorization = await authorizeRequest(authorizer, request, 'express');
-      apply(headers, authorization);
+      setCredentials(headers, authorization);
       const target = authorization?.url ?? url;
       const sent = await fetch(target, {
         ...init,
@@ -127,6 +120,6 @@ async function authorizeHop(
     { method: hop.method, url: hop.url, headers: headerRecord(hop.headers), attempt },
     'express',
   );
-  apply(hop.headers, authorization);
+  setCredentials(hop.headers, authorization);
   return authorization;
 }

@@ -10,8 +10,10 @@ import {
   followRedirects,
   type RedirectHop,
   type RequestPolicyOptions,
+  removeCredentials,
   resolveAuthorizer,
   retryAfterUnauthorized,
+  setCredentials,
 } from '@forge/core';
 
 /**
@@ -98,19 +100,6 @@ async function requestBody(
       ? await request.clone().text()
       : body;
   return authorizationBody(authorizer, text, headers['content-type']);
-}
-
-function apply(request: Request, authorization: Authorization): void {
-  for (const name in authorization.headers) {
-    const value = authorization.headers[name];
-    if (value !== undefined) request.headers.set(name, value);
-  }
-}
-
-function removeCredentials(headers: Headers, authorization: Authorization): void {
-  for (const name in authorization.headers) {
-    if (headers.get(name) === authorization.headers[name]) headers.delete(name);
-  }
 }
 
 type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
@@ -214,7 +203,7 @@ export function withForge<T extends KyLike<T>>(
     sent.set(options, entry);
     if (options.context !== undefined) sent.set(options.context, entry);
     if (authorization === undefined) return undefined;
-    apply(request, authorization);
+    setCredentials(request.headers, authorization);
     const manual = follows && request.redirect !== 'manual';
     if (authorization.url === undefined && authorization.body === undefined && !manual) {
       return undefined;
@@ -262,12 +251,7 @@ export function withForge<T extends KyLike<T>>(
           },
           PKG,
         );
-        if (authorization !== undefined) {
-          for (const name in authorization.headers) {
-            const value = authorization.headers[name];
-            if (value !== undefined) next.headers.set(name, value);
-          }
-        }
+        setCredentials(next.headers, authorization);
         return authorization;
       },
       // ky times only its own fetch: the hops followed here get its timeout too.
@@ -313,14 +297,14 @@ export function withForge<T extends KyLike<T>>(
     const { request, options } = state;
     const entry = find(options);
     if (entry === undefined) return;
-    if (entry.authorization !== undefined) removeCredentials(request.headers, entry.authorization);
+    removeCredentials(request.headers, entry.authorization);
     const headers = lowerCaseHeaders(request.headers);
     entry.authorization = await authorizeRequest(
       authorizer,
       { ...entry.request, headers, attempt: entry.attempt },
       PKG,
     );
-    if (entry.authorization !== undefined) apply(request, entry.authorization);
+    setCredentials(request.headers, entry.authorization);
   };
 
   // Callers log ky's errors, whose `request` carries the headers: keep our credentials out.

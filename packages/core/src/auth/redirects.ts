@@ -1,5 +1,6 @@
 import type { Authorization, Authorizer } from '../authorizer.js';
 import { mayForwardCredentials } from './adapter-kit.js';
+import { removeCredentials } from './fetch-headers.js';
 
 /**
  * The redirect hops of one request, judged as a whole: credentials follow a
@@ -106,13 +107,6 @@ export interface FollowedResponse {
 // until every branch is cancelled.
 function discard(response: Response): void {
   response.body?.cancel().catch(() => undefined);
-}
-
-function removeCredentials(headers: Headers, authorization: Authorization | undefined): void {
-  if (authorization === undefined) return;
-  for (const name in authorization.headers) {
-    if (headers.get(name) === authorization.headers[name]) headers.delete(name);
-  }
 }
 
 /**
