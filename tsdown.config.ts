@@ -7,13 +7,20 @@ const { name } = JSON.parse(readFileSync(`${process.cwd()}/package.json`, 'utf8'
   name: string;
 };
 
+// Subpaths beyond the main entry: what adapter authors and third-party test
+// suites import, kept apart from what users call.
+const SUBPATHS: Readonly<Record<string, readonly string[]>> = {
+  '@forge/core': ['src/adapter.ts'],
+  '@forge/testkit': ['src/conformance.ts'],
+};
+
 // One build for every package: run from a package folder as
 // `tsdown --config ../../tsdown.config.ts`. The exports map is generated here
 // so it can never drift from the build; `@forge/source` points tests and
 // typecheck at the sources, so nothing needs a build first.
 export default defineConfig({
   cwd: process.cwd(),
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', ...(SUBPATHS[name] ?? [])],
   format: ['esm', 'cjs'],
   platform: name === '@forge/core' ? 'neutral' : 'node',
   target: 'node20',

@@ -18,6 +18,12 @@ export interface AuthorizationRequest {
   readonly body?: string | URLSearchParams | undefined;
   /** 0 for the first send, then 1, 2, … for each retry after a 401. */
   readonly attempt: number;
+  /**
+   * Which of the manager's tokens the request asked for (tenant, user,
+   * scope, subject): what `manager.getToken(key)` takes. `undefined` for the
+   * manager's default token.
+   */
+  readonly key?: unknown;
 }
 
 /** What an {@link Authorizer} adds to a request. */

@@ -1,27 +1,14 @@
+export type { ForgeOptions, ForgeRequestOptions } from './adapter/options.js';
 export {
-  type AuthorizerOrManager,
-  authorizationBody,
-  authorizeRequest,
-  isReplayableBody,
-  mayForwardCredentials,
-  resolveAuthorizer,
-  retryAfterUnauthorized,
-} from './auth/adapter-kit.js';
-export { type BearerAuthorizer, type BearerTokenSource, bearer } from './auth/bearer.js';
-export { removeCredentials, setCredentials } from './auth/fetch-headers.js';
-export {
-  type FollowedResponse,
-  type FollowRedirectsOptions,
-  followRedirects,
-  type RedirectChain,
-  type RedirectHop,
-  redirectChain,
-} from './auth/redirects.js';
+  type BearerAuthorizer,
+  type BearerOptions,
+  type BearerTokenSource,
+  bearer,
+} from './auth/bearer.js';
 export {
   RequestAuthorizationError,
   type RequestAuthorizationErrorOptions,
   type RequestDescription,
-  requestError,
 } from './auth/request-error.js';
 export type {
   Authorization,

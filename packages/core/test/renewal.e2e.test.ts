@@ -96,7 +96,7 @@ describe('an API that answers 401 to everything', () => {
     const manager = new TokenManager(
       new ClientCredentialsTokenProvider({ ...basic, tokenEndpoint: auth.tokenEndpoint }),
     );
-    const authorizer = bearer(manager, { baseURL: api.url });
+    const authorizer = bearer(manager, { policy: { baseURL: api.url } });
     const filter = { clientId: basic.clientId, grantType: 'client_credentials' };
     const before = auth.tokenRequests(filter);
     let statuses = 0;

@@ -4,7 +4,6 @@ import { TestProvider } from '../manager/test-fixtures.js';
 import { TokenManager } from '../manager/token-manager.js';
 import { ExponentialAuthRetryStrategy } from '../policy/retry.js';
 import { Token } from '../token.js';
-import { isReplayableBody, resolveAuthorizer, retryAfterUnauthorized } from './adapter-kit.js';
 import { type BearerTokenSource, bearer } from './bearer.js';
 import { RequestAuthorizationError } from './request-error.js';
 
@@ -40,7 +39,7 @@ const request = (url = `${API}/orders`, attempt = 0) => ({
 describe('bearer', () => {
   it('authorizes allowed requests with one frozen object per token', async () => {
     const { manager } = source();
-    const authorizer = bearer(manager, { baseURL: API, excludedPaths: ['/health'] });
+    const authorizer = bearer(manager, { policy: { baseURL: API, excludedPaths: ['/health'] } });
     const first = await authorizer.authorize(request());
     const second = await authorizer.authorize(request(`${API}/other?x=1`));
     expect(first?.headers).toEqual({ authorization: 'Bearer token-1' });
@@ -56,7 +55,7 @@ describe('bearer', () => {
 
   it('never authorizes TRACE or TRACK, whose answer echoes the request headers', async () => {
     const { manager, issued } = source();
-    const authorizer = bearer(manager, { baseURL: API });
+    const authorizer = bearer(manager, { policy: { baseURL: API } });
     for (const method of ['TRACE', 'TRACK']) {
       expect(await authorizer.authorize({ ...request(), method })).toBeUndefined();
     }
@@ -65,7 +64,7 @@ describe('bearer', () => {
 
   it('after a 401 invalidates exactly the sent token, then retries once', async () => {
     const { manager, invalidated } = source();
-    const authorizer = bearer(manager, { baseURL: API });
+    const authorizer = bearer(manager, { policy: { baseURL: API } });
     const sent = await authorizer.authorize(request());
     if (!sent) throw new Error('expected an authorization');
     const decision = await authorizer.onUnauthorized(request(), { status: 401, headers: {} }, sent);
@@ -92,7 +91,7 @@ describe('bearer', () => {
         invalidated.push(token?.accessToken ?? 'none');
       },
     };
-    const authorizer = bearer(damped, { baseURL: API });
+    const authorizer = bearer(damped, { policy: { baseURL: API } });
     const sent = (await authorizer.authorize(request()))!;
     const decision = await authorizer.onUnauthorized(request(), { status: 401, headers: {} }, sent);
     expect(decision.retry).toBe(false);
@@ -101,7 +100,7 @@ describe('bearer', () => {
 
   it('does not retry a 401 whose challenge names an error a new token cannot cure', async () => {
     const { manager, invalidated } = source();
-    const authorizer = bearer(manager, { baseURL: API });
+    const authorizer = bearer(manager, { policy: { baseURL: API } });
     const sent = (await authorizer.authorize(request()))!;
     const headers = { 'www-authenticate': 'Bearer error="invalid_request"' };
     expect((await authorizer.onUnauthorized(request(), { status: 401, headers }, sent)).retry).toBe(
@@ -121,7 +120,7 @@ describe('bearer', () => {
       baseDelayMs: 10,
       jitter: 'none',
     });
-    const authorizer = bearer(manager, { baseURL: API, retry });
+    const authorizer = bearer(manager, { policy: { baseURL: API, retry } });
     const sent = (await authorizer.authorize(request()))!;
     expect(
       await authorizer.onUnauthorized(request(`${API}/a`, 1), { status: 401, headers: {} }, sent),
@@ -137,7 +136,7 @@ describe('bearer', () => {
       serviceName: 'api',
       reason: 'network',
     });
-    const authorizer = bearer(source(cause).manager, { baseURL: API });
+    const authorizer = bearer(source(cause).manager, { policy: { baseURL: API } });
     const error = await authorizer
       .authorize({
         method: 'post',
@@ -162,7 +161,7 @@ describe('bearer', () => {
   });
 
   it('validates its input', () => {
-    expect(() => bearer({} as never, { baseURL: API })).toThrow(ConfigurationError);
+    expect(() => bearer({} as never, { policy: { baseURL: API } })).toThrow(ConfigurationError);
     expect(() => bearer(source().manager, {})).toThrow(/origins/);
   });
 });
@@ -179,7 +178,7 @@ describe('bearer with a TokenManager behind an API that answers 401 to everythin
     const provider = new TestProvider();
     const manager = new TokenManager(provider, { unauthorizedDampingMs: 30_000 });
     try {
-      const authorizer = bearer(manager, { baseURL: API });
+      const authorizer = bearer(manager, { policy: { baseURL: API } });
       const retries: boolean[] = [];
       for (let i = 0; i < 500; i++) {
         let attempt = 0;
@@ -211,68 +210,5 @@ describe('bearer with a TokenManager behind an API that answers 401 to everythin
     } finally {
       await manager.close();
     }
-  });
-});
-
-describe('adapter kit', () => {
-  it('resolves a manager into a bearer authorizer and rejects anything else', async () => {
-    const { manager } = source();
-    const authorizer = resolveAuthorizer(manager, undefined, API, 'axios');
-    expect((await authorizer.authorize(request()))?.headers.authorization).toBe('Bearer token-1');
-    const custom = { authorize: () => undefined };
-    expect(resolveAuthorizer(custom, undefined, API, 'axios')).toBe(custom);
-    const misplaced = (() => {
-      try {
-        resolveAuthorizer(custom, { origins: [API] }, undefined, 'axios');
-      } catch (error) {
-        return error as ConfigurationError;
-      }
-    })();
-    expect(misplaced?.option).toBe('origins');
-    expect(() => resolveAuthorizer({}, undefined, API, 'got')).toThrow(
-      /\[forge\] \[got\] Invalid option `authorizer`/,
-    );
-    expect(() => resolveAuthorizer(manager, { origins: ['nope'] }, undefined, 'ky')).toThrow(
-      /\[forge\] \[ky\] Invalid option `origins\[0\]`/,
-    );
-  });
-
-  it('refuses to resend a stream body after renewing the token', async () => {
-    const { manager, invalidated } = source();
-    const authorizer = bearer(manager, { baseURL: API });
-    const sent = (await authorizer.authorize(request()))!;
-    const error = await retryAfterUnauthorized(
-      authorizer,
-      request(),
-      { status: 401, headers: {} },
-      sent,
-      false,
-      'got',
-    ).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RequestAuthorizationError);
-    expect((error as RequestAuthorizationError).code).toBe(ForgeErrorCode.Request);
-    expect((error as Error).message).toMatch(/stream that cannot be sent again/);
-    expect(invalidated).toEqual(['token-1']);
-    expect(
-      await retryAfterUnauthorized(
-        authorizer,
-        request(),
-        { status: 401, headers: {} },
-        sent,
-        true,
-        'got',
-      ),
-    ).toBe(true);
-  });
-
-  it('tells replayable bodies from streams', () => {
-    expect(isReplayableBody(undefined)).toBe(true);
-    expect(isReplayableBody('x')).toBe(true);
-    expect(isReplayableBody(new URLSearchParams('a=1'))).toBe(true);
-    expect(isReplayableBody(new Uint8Array(2))).toBe(true);
-    expect(isReplayableBody({ a: 1 })).toBe(true);
-    expect(isReplayableBody(new ReadableStream())).toBe(false);
-    expect(isReplayableBody({ pipe() {} })).toBe(false);
-    expect(isReplayableBody((async function* () {})())).toBe(false);
   });
 });

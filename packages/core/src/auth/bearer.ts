@@ -19,10 +19,16 @@ import { requestError } from './request-error.js';
  * What `bearer()` needs from a token manager: a `TokenManager` fits, and so
  * does any object with these two methods.
  */
-export interface BearerTokenSource {
-  getToken(): Promise<Token>;
+export interface BearerTokenSource<TKey = never> {
+  getToken(key?: TKey): Promise<Token>;
   /** Compare-and-invalidate: forget `token` only if it is still the current one. */
-  invalidate(token?: Token): Promise<void>;
+  invalidate(token?: Token, key?: TKey): Promise<void>;
+}
+
+/** Options of {@link bearer}. */
+export interface BearerOptions {
+  /** Where the token may go and how 401s are retried: options, or a built policy. */
+  readonly policy?: RequestPolicy | RequestPolicyOptions | undefined;
 }
 
 /** An {@link Authorizer} made by {@link bearer}, with the policy it follows. */
@@ -64,15 +70,14 @@ function tokenRejected(response: UnauthorizedResponse): boolean {
  * @example
  * ```ts
  * const authorizer = bearer(manager, {
- *   baseURL: 'https://api.example.com',
- *   excludedPathPatterns: ['/public/**'],
+ *   policy: { baseURL: 'https://api.example.com', excludedPathPatterns: ['/public/**'] },
  * });
  * const auth = await authorizer.authorize({ method: 'GET', url: 'https://api.example.com/orders', headers: {}, attempt: 0 });
  * ```
  */
-export function bearer(
-  manager: BearerTokenSource,
-  policy: RequestPolicy | RequestPolicyOptions = {},
+export function bearer<TKey>(
+  manager: BearerTokenSource<TKey>,
+  options: BearerOptions = {},
 ): BearerAuthorizer {
   if (
     typeof manager !== 'object' ||
@@ -85,6 +90,17 @@ export function bearer(
       'must be a TokenManager (an object with getToken() and invalidate(token))',
     );
   }
+  const misplaced =
+    typeof options === 'object' && options !== null
+      ? Object.keys(options).find((name) => name !== 'policy')
+      : 'options';
+  if (misplaced !== undefined || isRequestPolicy(options)) {
+    throw new ConfigurationError(
+      misplaced ?? 'options',
+      'bearer() takes { policy }: pass policy options or a built policy as bearer(manager, { policy: { baseURL } })',
+    );
+  }
+  const policy = options.policy ?? {};
   const compiled = isRequestPolicy(policy) ? policy : createRequestPolicy(policy);
   let lastToken: Token | undefined;
   let lastAuthorization: Authorization | undefined;
@@ -107,7 +123,7 @@ export function bearer(
         return undefined;
       }
       try {
-        return authorizationFor(await manager.getToken());
+        return authorizationFor(await manager.getToken(request.key as TKey));
       } catch (error) {
         throw requestError(error, request);
       }
@@ -121,11 +137,11 @@ export function bearer(
       if (!isToken(sent) || !tokenRejected(response)) return GIVE_UP;
       const decision = compiled.retry.decide(request.attempt);
       try {
-        await manager.invalidate(sent);
+        await manager.invalidate(sent, request.key as TKey);
         if (!decision.retry) return decision;
         // Awaiting here joins the manager's single-flight refresh, so every
         // request that got a 401 together retries with the one new token.
-        const next = await manager.getToken();
+        const next = await manager.getToken(request.key as TKey);
         // A damped invalidate keeps the sent token: sending it again would only earn another 401.
         return next.authorizationHeader === sent.authorizationHeader ? GIVE_UP : decision;
       } catch (error) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Authorizer } from '../authorizer.js';
-import { authorizationBody } from './adapter-kit.js';
+import { authorizationBody, isReplayableBody } from './body.js';
 
 const bearerLike: Authorizer = { authorize: () => undefined };
 const signer: Authorizer = { signsBody: true, authorize: () => undefined };
@@ -32,5 +32,18 @@ describe('authorizationBody', () => {
     for (const body of [new Uint8Array([1]), new ReadableStream(), form, { a: 1 }, undefined]) {
       expect(authorizationBody(signer, body, 'application/json')).toBeUndefined();
     }
+  });
+});
+
+describe('isReplayableBody', () => {
+  it('tells replayable bodies from streams', () => {
+    expect(isReplayableBody(undefined)).toBe(true);
+    expect(isReplayableBody('x')).toBe(true);
+    expect(isReplayableBody(new URLSearchParams('a=1'))).toBe(true);
+    expect(isReplayableBody(new Uint8Array(2))).toBe(true);
+    expect(isReplayableBody({ a: 1 })).toBe(true);
+    expect(isReplayableBody(new ReadableStream())).toBe(false);
+    expect(isReplayableBody({ pipe() {} })).toBe(false);
+    expect(isReplayableBody((async function* () {})())).toBe(false);
   });
 });

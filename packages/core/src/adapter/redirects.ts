@@ -1,6 +1,5 @@
 import type { Authorization, Authorizer } from '../authorizer.js';
-import { mayForwardCredentials } from './adapter-kit.js';
-import { removeCredentials } from './fetch-headers.js';
+import { removeCredentials } from './headers.js';
 
 /**
  * The redirect hops of one request, judged as a whole: credentials follow a
@@ -21,6 +20,16 @@ export interface RedirectChain {
   permits(from: string, to: string): boolean;
   /** `true` once a hop was refused: every later hop is refused too. */
   readonly broken: boolean;
+}
+
+// The authorizer's `mayRedirect`, or "same origin only" when it has none.
+function mayForwardCredentials(authorizer: Authorizer, from: string, to: string): boolean {
+  if (authorizer.mayRedirect !== undefined) return authorizer.mayRedirect(from, to);
+  try {
+    return new URL(from).origin === new URL(to).origin;
+  } catch {
+    return false;
+  }
 }
 
 function isDowngrade(from: string, to: string): boolean {
