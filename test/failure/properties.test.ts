@@ -151,7 +151,7 @@ describe('bearer() authorizer and the request policy', () => {
   const token = new Token({ accessToken: 'prop-access-token', expiresAt: Date.now() + 3_600_000 });
   const authorizer = bearer(
     { getToken: async () => token, invalidate: async () => {} },
-    { baseURL: API, excludedPaths: ['/health'], excludedPathPatterns: ['/public/**'] },
+    { policy: { baseURL: API, excludedPaths: ['/health'], excludedPathPatterns: ['/public/**'] } },
   );
 
   it('never authorizes a path that normalizes into an excluded one, however it is written', async () => {

@@ -94,6 +94,7 @@ export {
   type ClientCredentialsOptions,
   ClientCredentialsTokenProvider,
 } from './providers/client-credentials.js';
+export { type GrantTypeOptions, GrantTypeTokenProvider } from './providers/grant-type.js';
 export {
   type AssertionContext,
   type AssertionSigner,

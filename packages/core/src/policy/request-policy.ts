@@ -6,7 +6,7 @@ import { type AuthRetryStrategy, isAuthRetryStrategy, SimpleAuthRetryStrategy } 
 
 /**
  * Where credentials may go. Every adapter builds one from its options and the
- * client's base URL; `bearer()` accepts either these options or a built policy.
+ * client's base URL; `bearer(manager, { policy })` accepts either these options or a built policy.
  */
 export interface RequestPolicyOptions {
   /** The client's base URL; its origin may receive credentials. */

@@ -33,8 +33,8 @@ export interface SimpleAuthRetryOptions {
  *
  * @example
  * ```ts
- * bearer(manager, { baseURL, retry: new SimpleAuthRetryStrategy() });
- * bearer(manager, { baseURL, retry: new SimpleAuthRetryStrategy({ maxRetries: 2, delayMs: 250 }) });
+ * bearer(manager, { policy: { baseURL, retry: new SimpleAuthRetryStrategy() } });
+ * bearer(manager, { policy: { baseURL, retry: new SimpleAuthRetryStrategy({ maxRetries: 2, delayMs: 250 }) } });
  * ```
  */
 export class SimpleAuthRetryStrategy implements AuthRetryStrategy {
@@ -100,7 +100,7 @@ function nonNegative(value: unknown, fallback: number, option: string, integer =
  * @example
  * ```ts
  * const retry = new ExponentialAuthRetryStrategy({ maxRetries: 2, baseDelayMs: 200 });
- * bearer(manager, { baseURL: 'https://api.example.com', retry });
+ * bearer(manager, { policy: { baseURL: 'https://api.example.com', retry } });
  * ```
  */
 export class ExponentialAuthRetryStrategy implements AuthRetryStrategy {

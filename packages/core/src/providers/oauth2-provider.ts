@@ -120,12 +120,14 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
    * Sends one token request: the grant parameters plus `extraParams`, client
    * authentication, retries, and parsing into a {@link Token} or a typed error.
    * `previous` supplies the refresh token and scope when a refresh response
-   * omits them.
+   * omits them; `secretParams` names parameters beyond the standard ones
+   * whose values must be scrubbed from errors.
    */
   protected async requestToken(
     params: GrantParams,
     context?: TokenRequestContext,
     previous?: PreviousGrant,
+    secretParams: readonly string[] = [],
   ): Promise<Token> {
     const signal = context?.signal;
     const url = await this.tokenEndpoint(signal);
@@ -137,7 +139,7 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
     }
     const headers: Record<string, string> = {};
     await this.#clientAuth?.apply({ body, headers, tokenEndpoint: url, issuer: this.#issuer });
-    const secrets = secretsOf(body, headers);
+    const secrets = secretsOf(body, headers, secretParams);
     const response = await postForm(
       { serviceName: this.serviceName, url, body, headers, signal, secrets },
       this.#transport,

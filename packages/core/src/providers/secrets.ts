@@ -18,9 +18,10 @@ const SECRET_PARAMS = [
 export function secretsOf(
   body: URLSearchParams,
   headers: Readonly<Record<string, string>>,
+  extraParams: readonly string[] = [],
 ): string[] {
   const secrets: string[] = [];
-  for (const name of SECRET_PARAMS) {
+  for (const name of [...SECRET_PARAMS, ...extraParams]) {
     for (const value of body.getAll(name)) secrets.push(value);
   }
   const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientAuthMethod, ClientMetadata } from 'oidc-provider';
 import type { PrivateKeyJwtClient, PublicClient, ReadyClients } from './client-types.js';
+import { API_KEY_GRANT } from './grants/api-key.js';
 import { JWT_BEARER_GRANT } from './grants/jwt-bearer.js';
 import { PASSWORD_GRANT } from './grants/password.js';
 import { TOKEN_EXCHANGE_GRANT } from './grants/token-exchange.js';
@@ -14,6 +15,7 @@ export const ALL_GRANTS: readonly string[] = [
   PASSWORD_GRANT,
   TOKEN_EXCHANGE_GRANT,
   JWT_BEARER_GRANT,
+  API_KEY_GRANT,
 ];
 
 /** A secret that breaks any client that forgets to form-urlencode it. */

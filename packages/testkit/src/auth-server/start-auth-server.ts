@@ -6,6 +6,7 @@ import { buildClients, defaultClientMetadata } from './clients.js';
 import { buildConfiguration } from './configuration.js';
 import { TokenRequestLog } from './counters.js';
 import { createFaultSwitch } from './faults.js';
+import { registerApiKeyGrant } from './grants/api-key.js';
 import { registerJwtBearerGrant } from './grants/jwt-bearer.js';
 import { registerPasswordGrant } from './grants/password.js';
 import { registerTokenExchangeGrant } from './grants/token-exchange.js';
@@ -71,6 +72,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const audiences = () => [issuer, tokenEndpoint];
   const trustedIssuer = createTrustedIssuer(keys.trustedIssuer, issuer);
   registerPasswordGrant(provider, errors, resolved.users);
+  registerApiKeyGrant(provider, errors, resolved.users);
   registerJwtBearerGrant(provider, errors, keys.trustedIssuer, trustedIssuer.issuer, audiences);
   registerTokenExchangeGrant(provider, errors, keys.trustedIssuer, trustedIssuer.issuer, audiences);
 
