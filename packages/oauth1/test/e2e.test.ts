@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { withForge as withForgeAxios } from '@forge/axios';
 import { AuthenticationError, ForgeError, TokenEndpointError } from '@forge/core';
-import { forgeHooks } from '@forge/got';
+import { withForge as withForgeGot } from '@forge/got';
 import { withForge as withForgeKy } from '@forge/ky';
 import axios from 'axios';
 import got from 'got';
@@ -77,19 +77,19 @@ interface Tamper {
 }
 
 function axiosClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): Client {
-  const api = axios.create({ baseURL: provider.origin, validateStatus: () => true });
+  const plain = axios.create({ baseURL: provider.origin, validateStatus: () => true });
   // Registered first, so it runs after Forge's interceptor (axios runs request interceptors last-in first).
   if (tamper) {
-    api.interceptors.request.use((config) => {
+    plain.interceptors.request.use((config) => {
       if (tamper.url) {
-        config.url = tamper.url(api.getUri(config));
+        config.url = tamper.url(plain.getUri(config));
         config.params = undefined;
       }
       if (tamper.body) config.data = tamper.body(config.data as string);
       return config;
     });
   }
-  withForgeAxios(api, authorizerFor(options));
+  const api = withForgeAxios(plain, authorizerFor(options));
   const query = (q: [string, string][]) => (q.length ? `?${new URLSearchParams(q)}` : '');
   return {
     async getJson(path, q) {
@@ -112,26 +112,23 @@ function axiosClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper)
 }
 
 function gotClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): Client {
-  const hooks = forgeHooks(authorizerFor(options));
-  const api = got.extend({
-    prefixUrl: provider.origin,
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-    hooks: {
-      ...hooks,
-      beforeRequest: [
-        ...hooks.beforeRequest,
-        ...(tamper
-          ? [
-              (opts: { url?: string | URL | undefined; body?: unknown }) => {
-                if (tamper.url) opts.url = new URL(tamper.url(String(opts.url)));
-                if (tamper.body) opts.body = tamper.body(String(opts.body));
-              },
-            ]
-          : []),
-      ],
-    },
-  });
+  const signed = withForgeGot(
+    got.extend({ prefixUrl: provider.origin, throwHttpErrors: false, retry: { limit: 0 } }),
+    authorizerFor(options),
+  );
+  // Hooks of an extension run after the parent's: the tampering comes after signing.
+  const api = tamper
+    ? signed.extend({
+        hooks: {
+          beforeRequest: [
+            (opts) => {
+              if (tamper.url) opts.url = new URL(tamper.url(String(opts.url)));
+              if (tamper.body) opts.body = tamper.body(String(opts.body));
+            },
+          ],
+        },
+      })
+    : signed;
   const read = async (promise: Promise<{ statusCode: number; body: string }>) => {
     const response = await promise;
     return { status: response.statusCode, body: echoOf(response.body) };
@@ -411,10 +408,9 @@ describe('the three-legged flow against the test provider', () => {
     expect(accessToken.extra).toEqual({ user_id: '42', screen_name: 'ada' });
 
     const authorizer = client.authorizer(accessToken, { policy: { origins: [provider.origin] } });
-    const viaAxios = axios.create({ baseURL: provider.origin });
-    withForgeAxios(viaAxios, authorizer);
+    const viaAxios = withForgeAxios(axios.create({ baseURL: provider.origin }), authorizer);
     expect((await viaAxios.get('/api/me?x=1')).status).toBe(200);
-    const viaGot = got.extend({ prefixUrl: provider.origin, hooks: forgeHooks(authorizer) });
+    const viaGot = withForgeGot(got.extend({ prefixUrl: provider.origin }), authorizer);
     expect((await viaGot.get('api/me', { searchParams: { x: '1' } })).statusCode).toBe(200);
     const viaKy = withForgeKy(ky.create({ prefix: provider.origin }), authorizer);
     expect((await viaKy.get('api/me', { searchParams: { x: '1' } })).status).toBe(200);

@@ -8,9 +8,8 @@ it("the demo's OAuth 1 API accepts only correctly signed requests", async () => 
   const api = await startOAuth1Api();
   try {
     const sign = (tokenSecret: string) => {
-      const client = axios.create({ baseURL: api.origin, validateStatus: () => true });
-      withForge(
-        client,
+      return withForge(
+        axios.create({ baseURL: api.origin, validateStatus: () => true }),
         oauth1Authorizer({
           ...OAUTH1_CREDENTIALS,
           tokenSecret,
@@ -18,7 +17,6 @@ it("the demo's OAuth 1 API accepts only correctly signed requests", async () => 
           policy: { baseURL: api.origin },
         }),
       );
-      return client;
     };
     expect((await sign(OAUTH1_CREDENTIALS.tokenSecret).get('/a?q=a%20b')).status).toBe(200);
     expect((await sign('wrong secret').get('/a?q=a%20b')).status).toBe(401);

@@ -79,9 +79,8 @@ export const oauth1Adapter: DemoAdapter = {
   async start() {
     const api = await startOAuth1Api();
     const { origin } = api;
-    const client = axios.create({ baseURL: origin, timeout: 10_000 });
-    withForge(
-      client,
+    const client = withForge(
+      axios.create({ baseURL: origin, timeout: 10_000 }),
       oauth1Authorizer({
         ...OAUTH1_CREDENTIALS,
         signatureMethod: 'HMAC-SHA1',

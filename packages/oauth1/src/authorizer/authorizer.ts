@@ -167,8 +167,7 @@ function compilePolicy(
  *   tokenSecret: 'token-secret',
  *   policy: { origins: ['https://api.example.com'] },
  * });
- * const api = axios.create({ baseURL: 'https://api.example.com' });
- * withForge(api, authorizer);
+ * const api = withForge(axios.create({ baseURL: 'https://api.example.com' }), authorizer);
  * ```
  */
 export function oauth1Authorizer(options: OAuth1AuthorizerOptions): OAuth1Authorizer {
