@@ -1,0 +1,146 @@
+// What each HTTP adapter adds per request on the client side: the same client
+// with `withForge(client, manager)` beside the same client with a static
+// `Authorization` header set by its own hook or interceptor, both over a
+// transport that answers at once (no socket, no server), measured in
+// alternating rounds of one run. Prints figures and asserts nothing.
+import { Readable } from 'node:stream';
+import { withForge as withForgeAxios } from '@forge/axios';
+import { Token, TokenManager } from '@forge/core';
+import { withForge as withForgeGot } from '@forge/got';
+import { withForge as withForgeKy } from '@forge/ky';
+import axios from 'axios';
+import got, { type Options } from 'got';
+import ky from 'ky';
+
+const ROUNDS = 9;
+const REQUESTS = 5_000;
+const TARGET_US = 3;
+const BASE = 'http://127.0.0.1:9';
+
+const token = new Token({ accessToken: 'bench-access-token', expiresAt: Date.now() + 3_600_000 });
+const manager = new TokenManager({ serviceName: 'bench', fetchToken: async () => token });
+const STATIC = token.authorizationHeader;
+
+/** One request through a client; resolves to the status. */
+type Send = () => Promise<number>;
+
+interface Pair {
+  readonly client: string;
+  readonly baseline: Send;
+  readonly forge: Send;
+}
+
+function axiosPair(): Pair {
+  const answer = axios.create({
+    baseURL: BASE,
+    adapter: async (config) => ({ data: '', status: 200, statusText: 'OK', headers: {}, config }),
+  });
+  const baseline = answer.create({});
+  baseline.interceptors.request.use((config) => {
+    config.headers.set('authorization', STATIC);
+    return config;
+  });
+  const forge = withForgeAxios(answer, manager);
+  return {
+    client: 'axios',
+    baseline: async () => (await baseline.get('/orders')).status,
+    forge: async () => (await forge.get('/orders')).status,
+  };
+}
+
+// A last beforeRequest hook that hands got a response: got sends nothing.
+function respondAtOnce(options: Options): Readable {
+  const response = Readable.from([Buffer.alloc(0)]);
+  return Object.assign(response, {
+    statusCode: 200,
+    statusMessage: 'OK',
+    headers: {},
+    rawHeaders: [],
+    httpVersion: '1.1',
+    url: String(options.url),
+  });
+}
+
+function gotPair(): Pair {
+  const base = got.extend({ prefixUrl: BASE, retry: { limit: 0 } });
+  const answering = { hooks: { beforeRequest: [respondAtOnce] } };
+  const baseline = base.extend({
+    hooks: {
+      beforeRequest: [
+        (options: Options) => {
+          options.headers.authorization = STATIC;
+        },
+      ],
+    },
+  });
+  const forge = withForgeGot(base, manager).extend(answering);
+  const staticClient = baseline.extend(answering);
+  return {
+    client: 'got',
+    baseline: async () => (await staticClient.get('orders')).statusCode,
+    forge: async () => (await forge.get('orders')).statusCode,
+  };
+}
+
+function kyPair(): Pair {
+  const base = ky.create({
+    prefix: BASE,
+    retry: 0,
+    fetch: async () => new Response('', { status: 200 }),
+  });
+  const baseline = base.extend({
+    hooks: {
+      beforeRequest: [
+        ({ request }) => {
+          request.headers.set('authorization', STATIC);
+        },
+      ],
+    },
+  });
+  const forge = withForgeKy(base, manager);
+  return {
+    client: 'ky',
+    baseline: async () => (await baseline.get('orders')).status,
+    forge: async () => (await forge.get('orders')).status,
+  };
+}
+
+async function timeUs(send: Send): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < REQUESTS; i++) {
+    if ((await send()) !== 200) throw new Error('the transport did not answer 200');
+  }
+  return Number(process.hrtime.bigint() - start) / 1_000 / REQUESTS;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function measure(pair: Pair): Promise<void> {
+  const baseline: number[] = [];
+  const forge: number[] = [];
+  // Round -1 warms both up; the order alternates so neither always runs first.
+  for (let round = -1; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ['baseline', 'forge'] : ['forge', 'baseline'];
+    for (const mode of order) {
+      const us = await timeUs(mode === 'forge' ? pair.forge : pair.baseline);
+      if (round >= 0) (mode === 'forge' ? forge : baseline).push(us);
+    }
+  }
+  const added = median(forge) - median(baseline);
+  console.log(
+    `| ${pair.client.padEnd(5)} | ${median(baseline).toFixed(1).padStart(8)} | ${median(forge)
+      .toFixed(1)
+      .padStart(8)} | ${added.toFixed(1).padStart(8)} | ${added <= TARGET_US ? 'yes' : '**no**'} |`,
+  );
+}
+
+console.log(
+  `Per-request client cost, µs (median of ${ROUNDS} rounds x ${REQUESTS.toLocaleString('en-US')} sequential requests; target: Forge within ${TARGET_US} µs of the static-header hook)\n`,
+);
+console.log('| client | static header | withForge | added | met |');
+console.log('| ------ | ------------- | --------- | ----- | --- |');
+for (const pair of [axiosPair(), gotPair(), kyPair()]) await measure(pair);
+await manager.close();
