@@ -13,3 +13,10 @@ export {
 export type { HeaderSource, HeaderTarget } from './adapter/headers.js';
 export type { ForgeOptions, ForgeRequestOptions } from './adapter/options.js';
 export type { RedirectChain, RedirectHop } from './adapter/redirects.js';
+export {
+  type BuiltService,
+  type CreateServiceOptions,
+  createService,
+  type ServiceTarget,
+  serviceTarget,
+} from './service/create-service.js';

@@ -113,6 +113,11 @@ export {
   TokenTypeUri,
 } from './providers/token-exchange.js';
 export { REDACTED, redact, redactUrl } from './redact.js';
+export type {
+  ClientCredentialsProviderConfig,
+  ForgeServiceConfig,
+  ForgeServicePolicy,
+} from './service/config.js';
 export {
   InMemoryTokenStorage,
   type InMemoryTokenStorageOptions,
