@@ -126,6 +126,19 @@ describe('createAdapter', () => {
     expect(retried?.authorization.headers.authorization).toBe('Bearer tenant-a-2');
   });
 
+  it('keeps the key and attempt of the request a redirect hop or resend continues', async () => {
+    const { manager } = keyedSource();
+    const forge = createAdapter(
+      manager,
+      { key: () => 'from-function' },
+      { package: 'got', baseURL: API },
+    );
+    const first = (await forge.authorize({ ...get(), forge: { key: 'tenant-a' } }))!;
+    const retried = (await forge.authorize({ ...get(), retryOf: first }))!;
+    const hop = await forge.authorize({ ...get(`${API}/next`), continues: retried });
+    expect(hop?.request).toMatchObject({ url: `${API}/next`, attempt: 1, key: 'tenant-a' });
+  });
+
   it('refuses to resend a stream body after renewing the token', async () => {
     const { manager, invalidated } = keyedSource();
     const forge = createAdapter(manager, undefined, { package: 'got', baseURL: API });

@@ -52,6 +52,12 @@ export interface AdapterRequest {
   readonly forge?: unknown;
   /** The answer that is being retried: the retry keeps its key and counts one more attempt. */
   readonly retryOf?: Sent | undefined;
+  /**
+   * The request this one continues (a redirect hop, or the client's own
+   * resend after a network error or 5xx, as got makes them): it keeps that
+   * request's key and attempt.
+   */
+  readonly continues?: Sent | undefined;
 }
 
 /** A request Forge authorized, and the credentials it carries. */
@@ -223,16 +229,18 @@ export function createAdapter(
     own: ForgeRequestOptions | undefined,
   ): Promise<AuthorizationRequest> => {
     const headers = headerRecord(request.headers);
-    const { retryOf } = request;
+    const { retryOf, continues } = request;
     const described = {
       method: request.method.toUpperCase(),
       url: request.url,
       headers,
       body: authorizationBody(authorizer, request.body, headers['content-type']),
-      attempt: retryOf === undefined ? 0 : retryOf.request.attempt + 1,
+      attempt:
+        retryOf !== undefined ? retryOf.request.attempt + 1 : (continues?.request.attempt ?? 0),
       key: undefined as unknown,
     };
-    if (retryOf !== undefined) described.key = retryOf.request.key;
+    const earlier = retryOf ?? continues;
+    if (earlier !== undefined) described.key = earlier.request.key;
     else if (own?.key !== undefined) described.key = own.key;
     else if (keyOf !== undefined) described.key = await keyOf(described);
     return described;
