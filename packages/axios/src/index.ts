@@ -1,1 +1,1 @@
-export { type ForgeAxiosOptions, withForge } from './with-forge.js';
+export { withForge } from './with-forge.js';

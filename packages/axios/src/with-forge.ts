@@ -1,36 +1,42 @@
 import {
   type Authorization,
-  type AuthorizationRequest,
-  type AuthorizerOrManager,
-  authorizationBody,
-  authorizeRequest,
   ConfigurationError,
-  isReplayableBody,
+  type ForgeOptions,
+  type ForgeRequestOptions,
   REDACTED,
-  type RedirectChain,
-  type RequestPolicyOptions,
-  redirectChain,
-  resolveAuthorizer,
-  retryAfterUnauthorized,
 } from '@forge/core';
+import {
+  type AuthorizerOrManager,
+  createAdapter,
+  type ForgeAdapter,
+  type HeaderSource,
+  type RedirectChain,
+  type Sent,
+} from '@forge/core/adapter';
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 
-/**
- * Options of {@link withForge}: the request policy when a token manager is
- * passed (`origins`, `excludedPaths`, `excludedPathPatterns`,
- * `overrideAuthorization`, `retry`). The instance's `baseURL` origin is always allowed.
- */
-export type ForgeAxiosOptions = RequestPolicyOptions;
+declare module 'axios' {
+  // No type parameters: a declaration may have fewer than the original, so this
+  // one merges with axios 1.0's `<D>` as well as the `<D, P>` of later releases.
+  interface AxiosRequestConfig {
+    /**
+     * What this request says to Forge: `{ key }` picks the manager's token
+     * (tenant, user, scope) for this request instead of `ForgeOptions.key`.
+     */
+    forge?: ForgeRequestOptions | undefined;
+  }
+}
 
-interface Sent {
-  readonly request: AuthorizationRequest;
-  readonly authorization: Authorization;
-  // What the caller asked for, so a retry starts from it rather than from what was signed.
+/** What was sent with one request, and what the caller asked for, so a retry starts from it rather than from what was signed. */
+interface AxiosSent extends Sent {
   readonly url: string | undefined;
   readonly params: unknown;
   readonly data: unknown;
   readonly transformRequest: InternalAxiosRequestConfig['transformRequest'];
   readonly beforeRedirect: InternalAxiosRequestConfig['beforeRedirect'];
+  readonly fetchOptions: InternalAxiosRequestConfig['fetchOptions'];
+  /** Where its redirects stand, when Forge follows them itself (the fetch adapter). */
+  readonly hop: Hop | undefined;
 }
 
 /** A redirect hop this adapter follows itself (axios's fetch adapter has no hook per hop). */
@@ -41,15 +47,48 @@ interface Hop {
   readonly permitted: boolean;
 }
 
-type ForgeConfig = InternalAxiosRequestConfig & { forgeAttempt?: number; forgeHop?: Hop };
+/**
+ * Rides on a request Forge sends again itself (a retry after a 401, a redirect
+ * hop), with what the previous send carried remembered under it. An instance
+ * of a class, so axios's `mergeConfig` hands it on as it is where it would
+ * copy a plain object, and with nothing a logged config could leak.
+ */
+class Resend {
+  constructor(
+    /** A retry keeps the key and counts an attempt; a redirect hop keeps the key only. */
+    readonly retry: boolean,
+    readonly hop: Hop | undefined,
+  ) {}
+}
+
+type ForgeConfig = InternalAxiosRequestConfig & { forgeResend?: Resend };
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type BeforeRedirect = (options: RedirectOptions, ...details: unknown[]) => void;
+
+/** An interceptor as axios keeps it (`InterceptorManager#forEach`, public since 1.0). */
+interface Interceptor {
+  readonly fulfilled?: ((value: never) => unknown) | null;
+  readonly rejected?: ((error: unknown) => unknown) | null;
+  readonly synchronous?: boolean;
+  readonly runWhen?: ((config: InternalAxiosRequestConfig) => boolean) | null;
+}
+interface Interceptors {
+  use(
+    fulfilled?: Interceptor['fulfilled'],
+    rejected?: Interceptor['rejected'],
+    options?: { synchronous?: boolean; runWhen?: Interceptor['runWhen'] },
+  ): number;
+  forEach(visit: (interceptor: Interceptor) => void): void;
+}
 
 const PKG = 'axios';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
 // Never sent to another origin, whoever set them (fetch's and undici's rule).
 const CROSS_ORIGIN_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+const FORM = 'application/x-www-form-urlencoded';
+// axios gives these methods a form content type, after the interceptors, when none is set.
+const FORM_BY_DEFAULT = new Set(['post', 'put', 'patch']);
 
 // The fetch adapter lets `fetch` follow redirects, and `beforeRedirect` never
 // runs there: this adapter then asks for manual redirects and follows them.
@@ -57,23 +96,6 @@ function usesFetch(config: InternalAxiosRequestConfig): boolean {
   const { adapter } = config;
   return adapter === 'fetch' || (Array.isArray(adapter) && adapter[0] === 'fetch');
 }
-const FORM = 'application/x-www-form-urlencoded';
-
-function lowerCaseHeaders(headers: unknown): Record<string, string> {
-  const record: Record<string, string> = {};
-  const source =
-    typeof (headers as { toJSON?: unknown })?.toJSON === 'function'
-      ? (headers as { toJSON(asStrings: boolean): Record<string, unknown> }).toJSON(true)
-      : (headers as Record<string, unknown> | undefined);
-  for (const name in source) {
-    const value = source[name];
-    if (typeof value === 'string') record[name.toLowerCase()] = value;
-  }
-  return record;
-}
-
-// axios gives these methods a form content type, after the interceptors, when none is set.
-const FORM_BY_DEFAULT = new Set(['post', 'put', 'patch']);
 
 type Transform = (this: InternalAxiosRequestConfig, data: unknown, headers: unknown) => unknown;
 
@@ -95,11 +117,16 @@ function serializeNow(config: InternalAxiosRequestConfig): void {
   config.transformRequest = [];
 }
 
-/** Removes the headers an authorization set, where they still hold its values. */
-function removeCredentials(config: InternalAxiosRequestConfig, authorization: Authorization): void {
-  const current = lowerCaseHeaders(config.headers);
-  for (const name in authorization.headers) {
-    if (current[name] === authorization.headers[name]) setHeader(config, name, undefined);
+function deleteHeader(config: InternalAxiosRequestConfig, name: string): void {
+  const headers = config.headers as unknown as { delete?(name: string): unknown } & Record<
+    string,
+    unknown
+  >;
+  if (typeof headers.delete === 'function') headers.delete(name);
+  else {
+    for (const held of Object.keys(headers)) {
+      if (held.toLowerCase() === name) delete headers[held];
+    }
   }
 }
 
@@ -136,17 +163,6 @@ function forgetSentHeaders(request: unknown, authorization: Authorization, depth
   forgetSentHeaders(record._redirectable, authorization, depth + 1);
 }
 
-/**
- * Keeps `request` readable but out of `util.inspect` and `JSON.stringify`:
- * through its socket it reaches whatever request used the connection later
- * (a redirect hop that was never answered, say), and logging an error must not
- * print that request's headers.
- */
-function hideRequest(holder: unknown): void {
-  if (typeof holder !== 'object' || holder === null || !('request' in holder)) return;
-  Object.defineProperty(holder, 'request', { enumerable: false });
-}
-
 // Header maps hold `name: value` (follow-redirects) or `name: [name, value]` (Node).
 function forgetInMap(map: unknown, authorization: Authorization): void {
   if (typeof map !== 'object' || map === null) return;
@@ -158,6 +174,17 @@ function forgetInMap(map: unknown, authorization: Authorization): void {
     const held = Array.isArray(value) ? value[1] : value;
     if (held === ours) delete record[name];
   }
+}
+
+/**
+ * Keeps `request` readable but out of `util.inspect` and `JSON.stringify`:
+ * through its socket it reaches whatever request used the connection later
+ * (a redirect hop that was never answered, say), and logging an error must not
+ * print that request's headers.
+ */
+function hideRequest(holder: unknown): void {
+  if (typeof holder !== 'object' || holder === null || !('request' in holder)) return;
+  Object.defineProperty(holder, 'request', { enumerable: false });
 }
 
 const ABSOLUTE_URL = /^([a-z][a-z\d+\-.]*:)?\/\//i;
@@ -175,55 +202,44 @@ function requestURL(instance: AxiosInstance, config: InternalAxiosRequestConfig)
   return url ? `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}` : baseURL;
 }
 
-function setHeader(
+/**
+ * The request headers as the server will get them: axios declares a form
+ * content type for `URLSearchParams` and for a bare string POST only after the
+ * interceptors, and an authorizer must see it to treat the body as a form.
+ */
+function requestHeaders(
+  forge: ForgeAdapter,
   config: InternalAxiosRequestConfig,
-  name: string,
-  value: string | undefined,
-): void {
-  const headers = config.headers as unknown as {
-    set?(name: string, value: string): void;
-    delete?(name: string): void;
-  } & Record<string, unknown>;
-  if (value === undefined) {
-    if (typeof headers.delete === 'function') headers.delete(name);
-    else delete headers[name];
-  } else if (typeof headers.set === 'function') headers.set(name, value);
-  else headers[name] = value;
+  method: string,
+): HeaderSource {
+  const { data } = config;
+  if (
+    !(data instanceof URLSearchParams) &&
+    !(typeof data === 'string' && FORM_BY_DEFAULT.has(method))
+  ) {
+    return config.headers;
+  }
+  const headers = forge.headers(config.headers);
+  headers['content-type'] ??= FORM;
+  return headers;
 }
 
-/**
- * Keeps an axios instance's requests authorized: installs a request
- * interceptor that asks the authorizer for credentials (only for allowed
- * origins and paths), a response interceptor that after a 401 renews the token
- * and sends the request again through the same instance, and a redirect guard
- * that never forwards credentials to another origin. Returns a function that
- * removes both interceptors.
- *
- * Pass a `TokenManager` (wrapped with `bearer()` using the instance's `baseURL`
- * and `options`) or any `Authorizer`. The default axios instance has no
- * `baseURL`, so it needs `options.origins`.
- *
- * @example
- * ```ts
- * import axios from 'axios';
- * import { withForge } from '@forge/axios';
- *
- * const api = axios.create({ baseURL: 'https://api.example.com' });
- * const eject = withForge(api, manager, { excludedPathPatterns: ['/public/**'] });
- * const { data } = await api.get('/orders');
- * eject();
- * ```
- */
-export function withForge(
-  instance: AxiosInstance,
-  authorizerOrManager: AuthorizerOrManager,
-  options?: ForgeAxiosOptions,
-): () => void {
+function isInterceptors(value: unknown): value is Interceptors {
+  return (
+    typeof (value as Partial<Interceptors> | undefined)?.use === 'function' &&
+    typeof (value as Partial<Interceptors> | undefined)?.forEach === 'function'
+  );
+}
+
+function checkInstance(instance: unknown): asserts instance is AxiosInstance {
+  const candidate = instance as Partial<AxiosInstance> | null;
   if (
     (typeof instance !== 'object' && typeof instance !== 'function') ||
-    instance === null ||
-    typeof instance.interceptors?.request?.use !== 'function' ||
-    typeof instance.request !== 'function'
+    candidate === null ||
+    typeof candidate.create !== 'function' ||
+    typeof candidate.request !== 'function' ||
+    !isInterceptors(candidate.interceptors?.request) ||
+    !isInterceptors(candidate.interceptors?.response)
   ) {
     throw new ConfigurationError(
       'instance',
@@ -231,13 +247,59 @@ export function withForge(
       { package: PKG },
     );
   }
-  const authorizer = resolveAuthorizer(
-    authorizerOrManager,
-    options,
-    instance.defaults?.baseURL,
-    PKG,
-  );
-  const sent = new WeakMap<object, Sent>();
+}
+
+// Same order as on the argument; Forge's come after, as they would if added there.
+function copyInterceptors(from: unknown, to: unknown): void {
+  const source = from as Interceptors;
+  const target = to as Interceptors;
+  source.forEach(({ fulfilled, rejected, synchronous, runWhen }) => {
+    target.use(fulfilled, rejected, { synchronous: synchronous === true, runWhen });
+  });
+}
+
+/**
+ * Returns a new axios instance whose requests are authorized; `instance`
+ * stays as it was. The new one is made from `instance`'s defaults with its
+ * interceptors copied, then Forge's added: a request interceptor that asks
+ * the authorizer for credentials (only for allowed origins and paths), a
+ * response interceptor that after a 401 renews the token and sends the
+ * request again with the same key, and a redirect guard that never forwards
+ * credentials where the policy does not allow them.
+ *
+ * Pass a `TokenManager` (wrapped with `bearer()`, `options.policy` and the
+ * instance's `baseURL` as the default origin) or any `Authorizer`. A request
+ * picks the manager's key with `{ forge: { key } }`; otherwise
+ * `options.key(request)` is asked. The default axios instance has no
+ * `baseURL`, so it needs `policy.origins`.
+ *
+ * @example
+ * ```ts
+ * import axios from 'axios';
+ * import { withForge } from '@forge/axios';
+ *
+ * const api = withForge(axios.create({ baseURL: 'https://api.example.com' }), manager, {
+ *   policy: { excludedPathPatterns: ['/public/**'] },
+ * });
+ * const { data } = await api.get('/orders');
+ * const invoices = await api.get('/invoices', { forge: { key: { scope: 'invoices:read' } } });
+ * ```
+ */
+export function withForge<TKey = never>(
+  instance: AxiosInstance,
+  authorizerOrManager: AuthorizerOrManager<TKey>,
+  options?: ForgeOptions<TKey>,
+): AxiosInstance {
+  checkInstance(instance);
+  const forge = createAdapter(authorizerOrManager, options, {
+    package: PKG,
+    baseURL: instance.defaults?.baseURL,
+  });
+  const client = instance.create();
+  copyInterceptors(instance.interceptors.request, client.interceptors.request);
+  copyInterceptors(instance.interceptors.response, client.interceptors.response);
+  // Everything remembered here is an AxiosSent.
+  const recall = (carrier: object) => forge.recall(carrier) as AxiosSent | undefined;
 
   const guardRedirects = (config: ForgeConfig, url: string, authorization: Authorization) => {
     const own = config.beforeRedirect as BeforeRedirect | undefined;
@@ -246,7 +308,7 @@ export function withForge(
     let current = url;
     config.beforeRedirect = ((redirect: RedirectOptions, ...details: unknown[]) => {
       const next = redirect.href ?? current;
-      chain ??= redirectChain(authorizer);
+      chain ??= forge.redirectChain();
       if (!chain.permits(current, next) && redirect.headers) {
         for (const name of Object.keys(redirect.headers)) {
           if (name.toLowerCase() in authorization.headers) delete redirect.headers[name];
@@ -257,75 +319,79 @@ export function withForge(
     }) as InternalAxiosRequestConfig['beforeRedirect'];
   };
 
-  const requestId = instance.interceptors.request.use(async (input) => {
+  client.interceptors.request.use(async (input) => {
     const config = input as ForgeConfig;
+    const again = config.forgeResend;
+    const previous = again === undefined ? undefined : recall(again);
+    const hop = again?.hop;
     // A hop after the chain broke goes without credentials; fetch may follow the rest.
-    if (config.forgeHop?.permitted === false) return config;
-    const url = requestURL(instance, config);
+    if (hop?.permitted === false) return config;
+    const retry = again?.retry === true;
+    const url = requestURL(client, config);
     const original = { data: config.data, transformRequest: config.transformRequest };
-    if (authorizer.signsBody === true && config.data !== undefined) serializeNow(config);
-    const headers = lowerCaseHeaders(config.headers);
+    if (forge.signsBody && config.data !== undefined) serializeNow(config);
     const method = (config.method ?? 'get').toLowerCase();
-    // axios sets these content types only after the interceptors.
-    if (
-      config.data instanceof URLSearchParams ||
-      (typeof config.data === 'string' && FORM_BY_DEFAULT.has(method))
-    ) {
-      headers['content-type'] ??= FORM;
-    }
-    const request: AuthorizationRequest = {
-      method: method.toUpperCase(),
+    const sent = await forge.authorize({
+      method,
       url,
-      headers,
-      body: authorizationBody(authorizer, config.data, headers['content-type']),
-      attempt: config.forgeAttempt ?? 0,
-    };
-    const authorization = await authorizeRequest(authorizer, request, PKG);
-    if (authorization === undefined) return config;
-    sent.set(config, {
-      request,
+      headers: requestHeaders(forge, config, method),
+      body: config.data,
+      forge: again === undefined || retry ? config.forge : { key: previous?.request.key },
+      retryOf: retry ? previous : undefined,
+    });
+    if (sent === undefined) return config;
+    const { authorization } = sent;
+    const { fetchOptions, beforeRedirect } = config;
+    let follow: Hop | undefined;
+    if (usesFetch(config)) {
+      const init = (fetchOptions ?? {}) as RequestInit;
+      if ((init.redirect ?? 'follow') === 'follow') {
+        config.fetchOptions = { ...init, redirect: 'manual' };
+        follow = hop ?? { chain: forge.redirectChain(), count: 0, permitted: true };
+      }
+    } else {
+      guardRedirects(config, authorization.url ?? url, authorization);
+    }
+    const entry: AxiosSent = {
+      request: sent.request,
       authorization,
       url: config.url,
       params: config.params,
       data: original.data,
       transformRequest: original.transformRequest,
-      beforeRedirect: config.beforeRedirect,
-    });
-    for (const name in authorization.headers) {
-      setHeader(config, name, authorization.headers[name]);
-    }
+      beforeRedirect,
+      fetchOptions,
+      hop: follow,
+    };
+    forge.remember(config, entry);
+    forge.setCredentials(config.headers, sent);
     if (authorization.url !== undefined) {
       config.url = authorization.url;
       config.params = undefined;
     }
     if (authorization.body !== undefined) config.data = authorization.body;
-    if (usesFetch(config)) {
-      const fetchOptions = (config.fetchOptions ?? {}) as RequestInit;
-      if ((fetchOptions.redirect ?? 'follow') === 'follow') {
-        config.fetchOptions = { ...fetchOptions, redirect: 'manual' };
-        config.forgeHop ??= { chain: redirectChain(authorizer), count: 0, permitted: true };
-      }
-    } else {
-      guardRedirects(config, authorization.url ?? url, authorization);
-    }
     return config;
   });
+
+  // Sends `config` again through the new instance, remembering what `entry` sent.
+  const resend = (config: ForgeConfig, entry: AxiosSent, retry: boolean, hop: Hop | undefined) => {
+    const marker = new Resend(retry, hop);
+    forge.remember(marker, entry);
+    config.forgeResend = marker;
+    return client.request(config);
+  };
 
   // Follows a redirect the fetch adapter handed back (see usesFetch), judging
   // the hop as part of the chain; `undefined` when the response is no such redirect.
   const followRedirect = (response: AxiosResponse): Promise<AxiosResponse> | undefined => {
     const config = response.config as ForgeConfig;
-    const entry = sent.get(config);
-    const hop = config.forgeHop;
-    const location = lowerCaseHeaders(response.headers).location;
-    if (
-      entry === undefined ||
-      hop === undefined ||
-      !REDIRECT_STATUSES.has(response.status) ||
-      location === undefined
-    ) {
+    const entry = recall(config);
+    const hop = entry?.hop;
+    if (entry === undefined || hop === undefined || !REDIRECT_STATUSES.has(response.status)) {
       return undefined;
     }
+    const location = forge.headers(response.headers as HeaderSource).location;
+    if (location === undefined) return undefined;
     if (hop.count >= MAX_REDIRECTS) {
       return Promise.reject(new TypeError('redirect count exceeded'));
     }
@@ -338,78 +404,71 @@ export function withForge(
     const toGet =
       (response.status === 303 && method !== 'get' && method !== 'head') ||
       ((response.status === 301 || response.status === 302) && method === 'post');
-    removeCredentials(config, entry.authorization);
+    forge.removeCredentials(config.headers, entry);
     if (new URL(from).origin !== next.origin) {
-      for (const name of CROSS_ORIGIN_HEADERS) setHeader(config, name, undefined);
+      for (const name of CROSS_ORIGIN_HEADERS) deleteHeader(config, name);
     }
     const permitted = hop.chain.permits(from, next.href);
-    return instance.request({
+    const redirected = {
       ...config,
-      // Once the chain broke no hop gets credentials: fetch may follow the rest itself.
-      fetchOptions: permitted
-        ? config.fetchOptions
-        : { ...config.fetchOptions, redirect: 'follow' },
+      // The caller's own: Forge asks for manual redirects again while the chain
+      // holds; once it broke no hop gets credentials and fetch follows the rest.
+      fetchOptions: entry.fetchOptions,
       url: next.href,
       baseURL: undefined,
       params: undefined,
       method: toGet ? 'get' : method,
       data: toGet ? undefined : entry.data,
       transformRequest: entry.transformRequest,
-      forgeHop: {
-        chain: hop.chain,
-        count: hop.count + 1,
-        permitted: hop.chain.permits(from, next.href),
-      },
-    } as ForgeConfig);
+    } as ForgeConfig;
+    return resend(redirected, entry, false, { chain: hop.chain, count: hop.count + 1, permitted });
   };
 
-  const onUnauthorized = async (response: AxiosResponse): Promise<boolean> => {
+  // After a 401: whether the request is sent again, with the caller's own url, body and hooks.
+  const retryAfter401 = async (response: AxiosResponse): Promise<boolean> => {
     const config = response.config as ForgeConfig | undefined;
-    const entry = config === undefined ? undefined : sent.get(config);
+    const entry = config === undefined ? undefined : recall(config);
     if (config === undefined || entry === undefined) return false;
-    const retry = await retryAfterUnauthorized(
-      authorizer,
-      entry.request,
-      { status: response.status, headers: lowerCaseHeaders(response.headers) },
-      entry.authorization,
-      isReplayableBody(entry.data),
-      PKG,
-    );
-    if (!retry) return false;
-    removeCredentials(config, entry.authorization);
+    if (!(await forge.renew(entry, response as { status: number; headers: HeaderSource }, entry.data))) {
+      return false;
+    }
+    forge.removeCredentials(config.headers, entry);
     config.url = entry.url;
     config.params = entry.params;
     config.data = entry.data;
     config.transformRequest = entry.transformRequest;
     config.beforeRedirect = entry.beforeRedirect;
-    config.forgeAttempt = entry.request.attempt + 1;
+    config.fetchOptions = entry.fetchOptions;
     return true;
   };
 
-  const responseId = instance.interceptors.response.use(
+  client.interceptors.response.use(
     async (response) => {
-      const entry = sent.get(response.config);
-      if (entry !== undefined) forgetSentHeaders(response.request, entry.authorization);
+      const entry = recall(response.config);
+      if (entry === undefined) return response;
+      forgetSentHeaders(response.request, entry.authorization);
       const redirected = followRedirect(response);
       if (redirected !== undefined) return redirected;
-      if (response.status !== 401 || !(await onUnauthorized(response))) return response;
-      return instance.request(response.config);
+      if (response.status !== 401 || !(await retryAfter401(response))) return response;
+      return resend(response.config, entry, true, entry.hop);
     },
     async (error: unknown) => {
       const response = (error as { response?: AxiosResponse } | null)?.response;
-      const answered = response === undefined ? undefined : sent.get(response.config);
-      if (answered !== undefined) forgetSentHeaders(response?.request, answered.authorization);
-      const redirected = response === undefined ? undefined : followRedirect(response);
-      if (redirected !== undefined) return redirected;
-      if (response?.status === 401 && (await onUnauthorized(response))) {
-        return instance.request(response.config);
+      const answered = response === undefined ? undefined : recall(response.config);
+      if (response !== undefined && answered !== undefined) {
+        forgetSentHeaders(response.request, answered.authorization);
+        const redirected = followRedirect(response);
+        if (redirected !== undefined) return redirected;
+        if (response.status === 401 && (await retryAfter401(response))) {
+          return resend(response.config, answered, true, answered.hop);
+        }
       }
       // Callers log AxiosErrors (their toJSON carries the config): keep our credentials out.
       // Removing them, rather than masking, lets a retry of error.config be authorized afresh.
       const config = (error as { config?: InternalAxiosRequestConfig } | null)?.config;
-      const entry = config ? sent.get(config) : undefined;
+      const entry = config ? recall(config) : undefined;
       if (config && entry) {
-        removeCredentials(config, entry.authorization);
+        forge.removeCredentials(config.headers, entry);
         forgetSentHeaders((error as { request?: unknown }).request, entry.authorization);
         hideRequest(error);
         hideRequest(response);
@@ -418,8 +477,5 @@ export function withForge(
     },
   );
 
-  return () => {
-    instance.interceptors.request.eject(requestId);
-    instance.interceptors.response.eject(responseId);
-  };
+  return client;
 }
