@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import {
   type Authorizer,
-  type AuthorizerOrManager,
   ClientCredentialsTokenProvider,
   ConfigurationError,
   ForgeError,
@@ -10,6 +9,7 @@ import {
   TokenManager,
   type TokenManagerOptions,
 } from '@forge/core';
+import type { AuthorizerOrManager } from '@forge/core/adapter';
 import {
   type AuthServer,
   type ResourceServer,
@@ -437,13 +437,13 @@ export function runAdapterContract(binding: AdapterBinding): void {
       };
       expect(optionOf(() => binding.makeClient(api.url, {} as never))).toBe('authorizer');
       expect(optionOf(() => binding.makeClient(api.url, manager, { origins: ['not a url'] }))).toBe(
-        'origins[0]',
+        'policy.origins[0]',
       );
       expect(
         optionOf(() =>
           binding.makeClient(api.url, manager, { excludedPathPatterns: ['/ok/*', '/bad/[x'] }),
         ),
-      ).toBe('excludedPathPatterns[1]');
+      ).toBe('policy.excludedPathPatterns[1]');
     });
   });
 }
