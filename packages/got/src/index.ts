@@ -1,1 +1,1 @@
-export { type ForgeGotHooks, type ForgeGotOptions, forgeHooks } from './forge-hooks.js';
+export { type GotInstance, withForge } from './with-forge.js';

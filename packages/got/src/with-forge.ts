@@ -1,17 +1,10 @@
+import { ConfigurationError, ForgeError, type ForgeOptions } from '@forge/core';
 import {
-  type Authorization,
-  type AuthorizationRequest,
   type AuthorizerOrManager,
-  authorizationBody,
-  authorizeRequest,
-  ForgeError,
-  isReplayableBody,
+  createAdapter,
+  type ForgeAdapter,
   type RedirectChain,
-  type RequestPolicyOptions,
-  redirectChain,
-  resolveAuthorizer,
-  retryAfterUnauthorized,
-} from '@forge/core';
+} from '@forge/core/adapter';
 import type {
   AfterResponseHook,
   BeforeErrorHook,
@@ -21,117 +14,89 @@ import type {
 } from 'got';
 
 /**
- * Options of {@link forgeHooks}: the request policy when a token manager is
- * passed. got hooks cannot see the instance's `prefixUrl`, so name the API's
- * origin with `baseURL` or `origins`.
+ * The part of a got instance (got 14 to 16) that {@link withForge} uses: its
+ * defaults, whose `prefixUrl` is the default origin, and `extend`.
  */
-export type ForgeGotOptions = RequestPolicyOptions;
-
-/** The hooks {@link forgeHooks} returns, ready for `got.extend({ hooks })`. */
-export interface ForgeGotHooks {
-  readonly beforeRequest: BeforeRequestHook[];
-  readonly afterResponse: AfterResponseHook[];
-  readonly beforeRedirect: BeforeRedirectHook[];
-  readonly beforeError: BeforeErrorHook[];
+export interface GotInstance {
+  readonly defaults: { readonly options: { readonly prefixUrl: string | URL } };
+  extend(...instancesOrOptions: never[]): unknown;
 }
 
-interface Sent {
-  readonly request: AuthorizationRequest;
-  readonly authorization: Authorization;
-}
-
-/** A redirect hop's options: the chain so far, and whether this hop may carry credentials. */
-interface Hop {
-  readonly chain: RedirectChain;
-  readonly permitted: boolean;
+/**
+ * One request and every request got makes from it: its redirect hops and its
+ * resends (got's own retries, Forge's after a 401). They run one after the
+ * other, so the last one's credentials are what the next finds on its headers.
+ */
+interface Lineage {
+  /** The redirect hops so far, judged as a whole. */
+  chain: RedirectChain | undefined;
+  /** Set once a hop went without credentials: every later hop and resend goes without too. */
+  withheld: boolean;
+  /** Set by `afterResponse` before Forge's resend after a 401. */
+  retrying: boolean;
 }
 
 const PKG = 'got';
-const ATTEMPT = '@forge/got:attempt';
-// Kept in the hop's `context`, which got copies into every options object made
-// from it (its retries included), and a symbol keeps it out of JSON.
-const HOP = Symbol('@forge/got:hop');
+// Kept in the request's `context`, which got copies (symbols included) into the
+// options of every redirect hop and retry it makes; a symbol stays out of JSON
+// and of got's option merges.
+const LINEAGE = Symbol('@forge/got:lineage');
 
-function hopOf(options: { context: unknown }): Hop | undefined {
-  return (options.context as Record<symbol, Hop | undefined>)[HOP];
+function lineageOf(options: { readonly context?: unknown } | undefined): Lineage | undefined {
+  return (options?.context as Record<symbol, Lineage | undefined> | undefined)?.[LINEAGE];
 }
 
-/** Removes the headers an authorization set, where they still hold its values. */
-function removeCredentials(headers: Record<string, unknown>, authorization: Authorization): void {
-  for (const name in authorization.headers) {
-    if (headers[name] === authorization.headers[name]) delete headers[name];
-  }
-}
-
-function stringHeaders(headers: Readonly<Record<string, unknown>>): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (typeof value === 'string') record[name.toLowerCase()] = value;
-    else if (Array.isArray(value)) record[name.toLowerCase()] = value.join(', ');
-  }
-  return record;
+function isGot(value: unknown): value is GotInstance {
+  return (
+    typeof value === 'function' &&
+    typeof (value as Partial<GotInstance>).extend === 'function' &&
+    typeof (value as Partial<GotInstance>).defaults?.options === 'object'
+  );
 }
 
 // got serializes `json` (with the instance's `stringifyJson`) and `form` into
 // `body`, and sets their content type, before beforeRequest runs: the body
 // read here is the text got sends.
-function clientBody(options: { body?: unknown; form?: unknown }): unknown {
+function clientBody(options: { readonly form?: unknown; readonly body?: unknown }): unknown {
   if (options.form !== undefined && options.form !== null) {
     return new URLSearchParams(options.form as Record<string, string>);
   }
   return options.body;
 }
 
-/**
- * got hooks that keep requests authorized: `beforeRequest` asks the authorizer
- * for credentials (only allowed origins and paths), `afterResponse` renews the
- * token after a 401 and retries with `retryWithMergedOptions`, `beforeRedirect`
- * strips credentials on a redirect to another origin, and `beforeError` hands
- * the caller Forge's typed error instead of got's wrapper.
- *
- * @example
- * ```ts
- * import got from 'got';
- * import { forgeHooks } from '@forge/got';
- *
- * const api = got.extend({
- *   prefixUrl: 'https://api.example.com',
- *   hooks: forgeHooks(manager, { baseURL: 'https://api.example.com' }),
- * });
- * const orders = await api.get('orders').json();
- * ```
- */
-export function forgeHooks(
-  authorizerOrManager: AuthorizerOrManager,
-  options?: ForgeGotOptions,
-): ForgeGotHooks {
-  const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
-  const sent = new WeakMap<object, Sent>();
-
+function hooks(forge: ForgeAdapter) {
   const beforeRequest: BeforeRequestHook = async (options) => {
-    const headers = options.headers as Record<string, unknown>;
-    const previous = sent.get(options);
-    // Headers set on an earlier pass (a retry) are ours, not the caller's.
-    if (previous !== undefined) {
-      removeCredentials(headers, previous.authorization);
-      sent.delete(options);
+    const context = options.context as Record<string | symbol, unknown>;
+    let lineage = context[LINEAGE] as Lineage | undefined;
+    if (lineage === undefined) {
+      lineage = { chain: undefined, withheld: false, retrying: false };
+      context[LINEAGE] = lineage;
     }
-    // got runs beforeRequest for every redirect hop, and for its own retries of
-    // one (a copy of the hop's options): after the chain broke, they go without.
-    if (hopOf(options)?.permitted === false) return;
-    const current = stringHeaders(headers);
-    const context = options.context as Record<string, unknown>;
-    const request: AuthorizationRequest = {
-      method: options.method.toUpperCase(),
+    const headers = options.headers as Record<string, unknown>;
+    const previous = forge.recall(lineage);
+    // A hop or a resend starts from a copy of the previous options, our
+    // headers included: they are ours, not the caller's.
+    forge.removeCredentials(headers, previous);
+    const { retrying } = lineage;
+    lineage.retrying = false;
+    if (lineage.withheld) {
+      forge.forget(lineage);
+      return;
+    }
+    const sent = await forge.authorize({
+      method: options.method,
       url: String(options.url),
-      headers: current,
-      body: authorizationBody(authorizer, clientBody(options), current['content-type']),
-      attempt: typeof context[ATTEMPT] === 'number' ? context[ATTEMPT] : 0,
-    };
-    const authorization = await authorizeRequest(authorizer, request, PKG);
-    if (authorization === undefined) return;
-    for (const name in authorization.headers) headers[name] = authorization.headers[name];
+      headers,
+      body: clientBody(options),
+      forge: context.forge,
+      ...(retrying ? { retryOf: previous } : { continues: previous }),
+    });
+    if (sent === undefined) {
+      forge.forget(lineage);
+      return;
+    }
+    forge.setCredentials(headers, sent);
+    const { authorization } = sent;
     if (authorization.url !== undefined) options.url = authorization.url;
     if (authorization.body !== undefined) {
       options.form = undefined;
@@ -139,35 +104,25 @@ export function forgeHooks(
       // got 14 computed the length from the old body before this hook ran.
       headers['content-length'] = String(new TextEncoder().encode(authorization.body).length);
     }
-    sent.set(options, { request, authorization });
+    forge.remember(lineage, sent);
   };
 
   const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
     if (response.statusCode !== 401) return response;
-    const options = response.request.options;
-    const entry = sent.get(options);
-    if (entry === undefined) return response;
-    const retry = await retryAfterUnauthorized(
-      authorizer,
-      entry.request,
-      { status: 401, headers: stringHeaders(response.headers) },
-      entry.authorization,
-      isReplayableBody(options.body),
-      PKG,
-    );
-    if (!retry) return response;
-    // The retry runs on a copy of the options: drop the headers we set so the
-    // next beforeRequest authorizes afresh instead of taking them for the caller's.
-    const ours: Record<string, undefined> = {};
-    for (const name in entry.authorization.headers) ours[name] = undefined;
-    const next = { headers: ours, context: { [ATTEMPT]: entry.request.attempt + 1 } };
+    const { options } = response.request;
+    const lineage = lineageOf(options);
+    const sent = lineage === undefined ? undefined : forge.recall(lineage);
+    if (lineage === undefined || sent === undefined) return response;
+    const unauthorized = { status: 401, headers: response.headers };
+    if (!(await forge.renew(sent, unauthorized, options.body))) return response;
+    lineage.retrying = true;
     try {
       // Keep this hook for the retry: the retry strategy, not got, bounds the attempts.
-      return await retryWithMergedOptions({ ...next, preserveHooks: true });
+      return await retryWithMergedOptions({ preserveHooks: true });
     } catch (error) {
       // got 14 releases before `preserveHooks` reject it; they get one retry after a 401.
       if (!(error instanceof Error && error.message.includes('preserveHooks'))) throw error;
-      return retryWithMergedOptions(next);
+      return retryWithMergedOptions({});
     }
   };
 
@@ -175,23 +130,23 @@ export function forgeHooks(
   // beforeRequest on the copy: remove ours here, and let beforeRequest put
   // fresh ones back only while the chain of hops may keep them.
   const beforeRedirect: BeforeRedirectHook = (options, response) => {
-    const previousOptions = response.request.options;
-    const previous = sent.get(previousOptions);
-    const chain = hopOf(previousOptions)?.chain ?? redirectChain(authorizer);
+    const lineage = lineageOf(options);
+    if (lineage === undefined) return;
+    const previous = forge.recall(lineage);
+    forge.removeCredentials(options.headers as Record<string, unknown>, previous);
+    lineage.chain ??= forge.redirectChain();
     const from = response.url || response.requestUrl.toString();
-    const permitted = previous !== undefined && chain.permits(from, String(options.url));
-    if (previous !== undefined) {
-      removeCredentials(options.headers as Record<string, unknown>, previous.authorization);
+    if (previous === undefined || !lineage.chain.permits(from, String(options.url))) {
+      lineage.withheld = true;
     }
-    (options.context as Record<symbol, unknown>)[HOP] = { chain, permitted } satisfies Hop;
   };
 
   const beforeError: BeforeErrorHook = (error) => {
     // Callers log got's errors (their options and JSON carry the headers): keep our credentials out.
-    const options = (error as { options?: { headers?: unknown } }).options;
-    const entry = options === undefined ? undefined : sent.get(options);
-    if (entry !== undefined && typeof options?.headers === 'object' && options.headers !== null) {
-      removeCredentials(options.headers as Record<string, unknown>, entry.authorization);
+    const { options } = error;
+    const lineage = lineageOf(options);
+    if (lineage !== undefined) {
+      forge.removeCredentials(options.headers as Record<string, unknown>, forge.recall(lineage));
     }
     // got wraps what a hook throws; the caller should get Forge's typed error.
     return (error.cause instanceof ForgeError ? error.cause : error) as RequestError;
@@ -203,4 +158,44 @@ export function forgeHooks(
     beforeRedirect: [beforeRedirect],
     beforeError: [beforeError],
   };
+}
+
+/**
+ * Returns a new got instance, made with `got.extend({ hooks })`, that keeps
+ * every request authorized; `got` itself is left as it was. Its `prefixUrl`
+ * is the default origin for credentials. `beforeRequest` asks the authorizer
+ * for credentials (only allowed origins and paths), `afterResponse` renews the
+ * token after a 401 and retries with `retryWithMergedOptions`,
+ * `beforeRedirect` judges each redirect hop, and `beforeError` hands the
+ * caller Forge's typed error instead of got's wrapper. A request picks the
+ * manager's key with `context: { forge: { key } }`, or `options.key` picks it.
+ *
+ * @example
+ * ```ts
+ * import got from 'got';
+ * import { withForge } from '@forge/got';
+ *
+ * const api = withForge(got.extend({ prefixUrl: 'https://api.example.com' }), manager);
+ * const orders = await api.get('orders').json();
+ * const theirs = await api.get('orders', { context: { forge: { key: 'tenant-a' } } }).json();
+ * ```
+ */
+export function withForge<T extends GotInstance, K = never>(
+  got: T,
+  authorizerOrManager: AuthorizerOrManager<K>,
+  options?: ForgeOptions<K>,
+): T {
+  if (!isGot(got)) {
+    throw new ConfigurationError(
+      'got',
+      'must be a got instance (got 14 to 16), e.g. withForge(got.extend({ prefixUrl }), manager)',
+      { package: PKG },
+    );
+  }
+  const { prefixUrl } = got.defaults.options;
+  const forge = createAdapter(authorizerOrManager, options, {
+    package: PKG,
+    baseURL: prefixUrl === '' ? undefined : prefixUrl,
+  });
+  return (got.extend as (options: object) => T)({ hooks: hooks(forge) });
 }

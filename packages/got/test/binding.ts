@@ -1,4 +1,5 @@
-import type { AuthorizerOrManager, RequestPolicyOptions } from '@forge/core';
+import type { RequestPolicyOptions } from '@forge/core';
+import type { AuthorizerOrManager } from '@forge/core/adapter';
 import {
   type AdapterBinding,
   type ContractClient,
@@ -8,7 +9,7 @@ import {
   type StreamBody,
 } from '@forge/test-utils';
 import type { Got } from 'got';
-import { forgeHooks } from '../src/index.js';
+import { withForge } from '../src/index.js';
 
 function isStream(body: unknown): body is StreamBody {
   return typeof body === 'object' && body !== null && 'chunks' in body;
@@ -57,10 +58,11 @@ export function gotBinding(name: string, got: Got): AdapterBinding {
       authorizerOrManager: AuthorizerOrManager,
       options?: RequestPolicyOptions,
     ): ContractClient {
-      const client = got.extend({
-        prefixUrl: baseURL,
-        hooks: forgeHooks(authorizerOrManager, { baseURL, ...options }),
-      });
+      const client = withForge(
+        got.extend({ prefixUrl: baseURL }),
+        authorizerOrManager,
+        options === undefined ? undefined : { policy: options },
+      );
       const absolute = (pathOrUrl: string) =>
         pathOrUrl.startsWith('http') ? { prefixUrl: '' } : {};
       return {
