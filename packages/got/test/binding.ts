@@ -1,28 +1,22 @@
-import type { RequestPolicyOptions } from '@forge/core';
+import type { ForgeOptions } from '@forge/core';
 import type { AuthorizerOrManager } from '@forge/core/adapter';
 import {
   type AdapterBinding,
+  type ContractBody,
   type ContractClient,
+  type ContractRequestOptions,
   type ContractResponse,
-  type JsonBody,
+  isJsonBody,
+  isStreamBody,
   nodeStream,
-  type StreamBody,
-} from '@forge/test-utils';
+} from '@forge/testkit/conformance';
 import type { Got } from 'got';
 import { withForge } from '../src/index.js';
 
-function isStream(body: unknown): body is StreamBody {
-  return typeof body === 'object' && body !== null && 'chunks' in body;
-}
-
-function isJson(body: unknown): body is JsonBody {
-  return typeof body === 'object' && body !== null && 'json' in body;
-}
-
-function gotBody(body: string | URLSearchParams | StreamBody | JsonBody): object {
+function gotBody(body: ContractBody): object {
   if (body instanceof URLSearchParams) return { form: Object.fromEntries(body) };
-  if (isJson(body)) return { json: body.json };
-  return { body: isStream(body) ? nodeStream(body) : body };
+  if (isJsonBody(body)) return { json: body.json };
+  return { body: isStreamBody(body) ? nodeStream(body) : body };
 }
 
 type GotResponse = { statusCode: number; body: string };
@@ -48,6 +42,15 @@ async function answer(run: () => Promise<GotResponse>): Promise<ContractResponse
 // got resolves paths against prefixUrl only without a leading slash.
 const target = (pathOrUrl: string) => (pathOrUrl.startsWith('/') ? pathOrUrl.slice(1) : pathOrUrl);
 
+// An absolute URL skips the prefix; the request's key goes in got's own `context`.
+function requestOptions(pathOrUrl: string, opts: ContractRequestOptions | undefined): object {
+  return {
+    ...(pathOrUrl.startsWith('http') ? { prefixUrl: '' } : {}),
+    headers: { ...opts?.headers },
+    ...(opts?.key === undefined ? {} : { context: { forge: { key: opts.key } } }),
+  };
+}
+
 /** The contract binding for one copy of got (16, or the 14 alias). */
 export function gotBinding(name: string, got: Got): AdapterBinding {
   return {
@@ -55,32 +58,19 @@ export function gotBinding(name: string, got: Got): AdapterBinding {
     replaysStreamBodies: false,
     makeClient(
       baseURL: string,
-      authorizerOrManager: AuthorizerOrManager,
-      options?: RequestPolicyOptions,
+      authorizerOrManager: AuthorizerOrManager<unknown>,
+      options?: ForgeOptions,
     ): ContractClient {
-      const client = withForge(
-        got.extend({ prefixUrl: baseURL }),
-        authorizerOrManager,
-        options === undefined ? undefined : { policy: options },
-      );
-      const absolute = (pathOrUrl: string) =>
-        pathOrUrl.startsWith('http') ? { prefixUrl: '' } : {};
+      const client = withForge(got.extend({ prefixUrl: baseURL }), authorizerOrManager, options);
       return {
         get: (pathOrUrl, opts) =>
-          answer(
-            () =>
-              client(target(pathOrUrl), {
-                ...absolute(pathOrUrl),
-                headers: { ...opts?.headers },
-              }) as never,
-          ),
+          answer(() => client(target(pathOrUrl), requestOptions(pathOrUrl, opts)) as never),
         post: (pathOrUrl, body, opts) =>
           answer(
             () =>
               client(target(pathOrUrl), {
-                ...absolute(pathOrUrl),
+                ...requestOptions(pathOrUrl, opts),
                 method: 'POST',
-                headers: { ...opts?.headers },
                 ...gotBody(body),
               }) as never,
           ),

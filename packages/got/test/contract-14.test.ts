@@ -1,4 +1,4 @@
-import { runAdapterContract } from '@forge/test-utils';
+import { runAdapterContract } from '@forge/testkit/conformance';
 import type { Got } from 'got';
 import got14 from 'got14';
 import { gotBinding } from './binding.js';

@@ -1,4 +1,4 @@
-import { runAdapterContract } from '@forge/test-utils';
+import { runAdapterContract } from '@forge/testkit/conformance';
 import got from 'got';
 import { gotBinding } from './binding.js';
 
