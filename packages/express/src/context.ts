@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import {
   AuthenticationError,
   type Authorizer,
@@ -6,14 +5,17 @@ import {
   bearer,
   type Token,
 } from '@forge/core';
-import { authorizedFetch, joinURL } from './fetch.js';
+import { createAdapter, type ForgeAdapter } from '@forge/core/adapter';
+import type { Request } from 'express';
+import { authorizedFetch, type ForgeFetchInit, joinURL } from './fetch.js';
 import { ServiceAuthorizationError, toServiceAuthorizationError } from './problem.js';
+import { withRequest } from './request.js';
 import type { ExchangeService, Service, ServiceRegistry } from './services.js';
 import type { ForgeRequestContext } from './types.js';
 
 /** The caller's bearer token from an `Authorization` header, if it has one. */
-export function bearerTokenOf(headers: IncomingHttpHeaders): string | undefined {
-  const match = /^bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+export function bearerTokenOf(req: Request): string | undefined {
+  const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   return match?.[1];
 }
 
@@ -54,18 +56,18 @@ function boundTo(service: ExchangeService, subjectToken: string): BearerTokenSou
 
 interface Exchanged {
   readonly token: Token;
-  readonly authorizer: Authorizer;
+  readonly adapter: ForgeAdapter;
 }
 
 /** Builds `req.forge` for one request. */
 export class RequestContext implements ForgeRequestContext {
   readonly #registry: ServiceRegistry;
-  readonly #headers: IncomingHttpHeaders;
+  readonly #req: Request;
   readonly #exchanged = new Map<string, Exchanged>();
 
-  constructor(registry: ServiceRegistry, headers: IncomingHttpHeaders) {
+  constructor(registry: ServiceRegistry, req: Request) {
     this.#registry = registry;
-    this.#headers = headers;
+    this.#req = req;
   }
 
   manager(service: string): Service['manager'] {
@@ -75,9 +77,9 @@ export class RequestContext implements ForgeRequestContext {
   authorizer(service: string): Authorizer {
     const resolved = this.#registry.get(service);
     if (resolved.kind === 'token') return resolved.authorizer;
-    const subjectToken = bearerTokenOf(this.#headers);
+    const subjectToken = bearerTokenOf(this.#req);
     if (!subjectToken) throw missingSubject(resolved);
-    return bearer(boundTo(resolved, subjectToken), resolved.policy);
+    return bearer(boundTo(resolved, subjectToken), { policy: resolved.policy });
   }
 
   exchangedToken(service: string): Token | undefined {
@@ -89,7 +91,7 @@ export class RequestContext implements ForgeRequestContext {
   async exchange(service: ExchangeService): Promise<Exchanged> {
     const done = this.#exchanged.get(service.name);
     if (done) return done;
-    const subjectToken = bearerTokenOf(this.#headers);
+    const subjectToken = bearerTokenOf(this.#req);
     if (!subjectToken) throw missingSubject(service);
     const source = boundTo(service, subjectToken);
     let token: Token;
@@ -100,21 +102,27 @@ export class RequestContext implements ForgeRequestContext {
     }
     const exchanged = {
       token,
-      authorizer: bearer(source, service.policy),
+      adapter: createAdapter(
+        bearer(source, { policy: service.policy }),
+        {},
+        { package: 'express', baseURL: service.baseURL },
+      ),
     };
     this.#exchanged.set(service.name, exchanged);
     return exchanged;
   }
 
-  /** The authorizer for `service`, exchanging the caller's token first when needed. */
-  async authorizerFor(service: Service): Promise<Authorizer> {
-    if (service.kind === 'token') return service.authorizer;
-    return (await this.exchange(service)).authorizer;
+  /** The kit for `service`, exchanging the caller's token first when needed. */
+  async adapterFor(service: Service): Promise<ForgeAdapter> {
+    if (service.kind === 'token') return service.adapter;
+    return (await this.exchange(service)).adapter;
   }
 
-  async fetch(service: string, path: string, init?: RequestInit): Promise<Response> {
-    const resolved = this.#registry.get(service);
-    const authorizer = await this.authorizerFor(resolved);
-    return authorizedFetch(resolved.name, authorizer, joinURL(resolved.baseURL, path), init);
+  fetch(service: string, path: string, init?: ForgeFetchInit): Promise<Response> {
+    return withRequest(this.#req, async () => {
+      const resolved = this.#registry.get(service);
+      const adapter = await this.adapterFor(resolved);
+      return authorizedFetch(resolved.name, adapter, joinURL(resolved.baseURL, path), init);
+    });
   }
 }

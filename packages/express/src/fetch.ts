@@ -1,19 +1,24 @@
-import {
-  type Authorization,
-  type AuthorizationRequest,
-  type Authorizer,
-  authorizationBody,
-  authorizeRequest,
-  followRedirects,
-  isReplayableBody,
-  type RedirectHop,
-  retryAfterUnauthorized,
-  setCredentials,
-} from '@forge/core';
+import { ConfigurationError, type ForgeRequestOptions } from '@forge/core';
+import type { ForgeAdapter, Sent } from '@forge/core/adapter';
 import { toServiceAuthorizationError } from './problem.js';
 
-/** `fetch`'s `init`, as `req.forge.fetch` accepts it. */
-export type ForgeFetchInit = RequestInit;
+/**
+ * `fetch`'s `init`, as `req.forge.fetch` accepts it, with Forge's own
+ * per-request options.
+ *
+ * @example
+ * ```ts
+ * const init: ForgeFetchInit = { method: 'POST', body: JSON.stringify(order), forge: { key: 'tenant-a' } };
+ * await req.forge.fetch('billing', '/orders', init);
+ * ```
+ */
+export interface ForgeFetchInit extends RequestInit {
+  /**
+   * `{ key }`: the manager's key (tenant, user, scope) for this request; it
+   * takes precedence over the service's `key` function.
+   */
+  readonly forge?: ForgeRequestOptions | undefined;
+}
 
 /**
  * Joins a base URL and a path the way API clients do: `/invoices` against
@@ -25,82 +30,58 @@ export function joinURL(baseURL: string, path: string): string {
   return `${baseURL.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
 
-function headerRecord(headers: Headers): Record<string, string> {
-  const record: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    record[name] = value;
-  });
-  return record;
-}
-
 /**
- * Sends `init` to `url` with the authorizer's credentials, and after a 401
- * lets the authorizer renew the token and decide whether to send it again.
- * Redirects are followed here rather than by `fetch`, so that every hop is
- * judged by the policy (`followRedirects`), unless the caller chose another
- * `redirect` mode. Token failures are thrown as `ServiceAuthorizationError`
- * (502/503).
+ * Sends `init` to `url` with the service's credentials, and after a 401 lets
+ * the kit renew the token and decide whether to send it again (with the same
+ * key). Redirects are followed here rather than by `fetch`, so that every hop
+ * is judged by the policy, unless the caller chose another `redirect` mode.
+ * Token failures are thrown as `ServiceAuthorizationError` (502/503).
  */
 export async function authorizedFetch(
   serviceName: string,
-  authorizer: Authorizer,
+  adapter: ForgeAdapter,
   url: string,
   init: ForgeFetchInit = {},
 ): Promise<Response> {
-  const method = (init.method ?? 'GET').toUpperCase();
-  const replayable = isReplayableBody(init.body);
-  const follow = (init.redirect ?? 'follow') === 'follow';
-  for (let attempt = 0; ; attempt++) {
-    const headers = new Headers(init.headers);
-    const request: AuthorizationRequest = {
-      method,
-      url,
-      headers: headerRecord(headers),
-      body: authorizationBody(authorizer, init.body, headers.get('content-type') ?? undefined),
-      attempt,
-    };
+  const { forge, ...fetchInit } = init;
+  const { body } = fetchInit;
+  const method = (fetchInit.method ?? 'GET').toUpperCase();
+  const follow = (fetchInit.redirect ?? 'follow') === 'follow';
+  let retryOf: Sent | undefined;
+  for (;;) {
+    const headers = new Headers(fetchInit.headers);
     try {
-      const authorization = await authorizeRequest(authorizer, request, 'express');
-      setCredentials(headers, authorization);
-      const target = authorization?.url ?? url;
-      const sent = await fetch(target, {
-        ...init,
+      const sent = await adapter.authorize({ method, url, headers, body, forge, retryOf });
+      adapter.setCredentials(headers, sent);
+      const target = sent?.authorization.url ?? url;
+      const manual = follow && sent !== undefined;
+      const first = await fetch(target, {
+        ...fetchInit,
         method,
         headers,
-        body: authorization?.body ?? init.body ?? null,
-        redirect: follow && authorization !== undefined ? 'manual' : init.redirect,
+        body: sent?.authorization.body ?? body ?? null,
+        redirect: manual ? 'manual' : fetchInit.redirect,
       });
-      const final =
-        follow && authorization !== undefined
-          ? await followRedirects(sent, { url: target, method, headers }, authorization, {
-              authorizer,
-              send: (next, hop) => fetch(next, hop),
-              replayBody: () => (replayable ? (init.body ?? null) : undefined),
-              authorize: (hop) => authorizeHop(authorizer, hop, attempt),
-              signal: init.signal,
-            })
-          : { response: sent, authorization };
+      const final = manual
+        ? await adapter.followRedirects(first, { url: target, method, headers }, sent, {
+            send: (next, hop) => fetch(next, { ...fetchInit, ...hop }),
+            replayBody: () => (adapter.isReplayableBody(body) ? (body ?? null) : undefined),
+            signal: fetchInit.signal,
+          })
+        : { response: first, sent };
       const { response } = final;
       // Only a 401 to credentials we sent says anything about our token.
-      if (response.status !== 401 || final.authorization === undefined) return response;
-      const unauthorized = { status: 401, headers: headerRecord(response.headers) };
-      // Read the decision before draining: the 401 goes back to the caller when there is no retry.
-      if (
-        !(await retryAfterUnauthorized(
-          authorizer,
-          request,
-          unauthorized,
-          final.authorization,
-          replayable,
-          'express',
-        ))
-      ) {
-        return response;
-      }
+      if (response.status !== 401 || final.sent === undefined) return response;
+      // Decided before draining: the 401 goes back to the caller when there is no retry.
+      if (!(await adapter.renew(final.sent, response, body))) return response;
       await response.body?.cancel();
+      retryOf = final.sent;
     } catch (error) {
-      // fetch's own failures (network, the caller's abort or timeout) are the caller's, as with fetch.
-      if (error instanceof TypeError || isAbort(error)) throw error;
+      // fetch's own failures (network, the caller's abort or timeout) are the
+      // caller's, as with fetch; so is a malformed `forge` option.
+      if (error instanceof TypeError || isAbort(error) || error instanceof ConfigurationError) {
+        throw error;
+      }
       throw toServiceAuthorizationError(serviceName, error);
     }
   }
@@ -108,18 +89,4 @@ export async function authorizedFetch(
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
-}
-
-async function authorizeHop(
-  authorizer: Authorizer,
-  hop: RedirectHop,
-  attempt: number,
-): Promise<Authorization | undefined> {
-  const authorization = await authorizeRequest(
-    authorizer,
-    { method: hop.method, url: hop.url, headers: headerRecord(hop.headers), attempt },
-    'express',
-  );
-  setCredentials(hop.headers, authorization);
-  return authorization;
 }

@@ -2,8 +2,9 @@ import { ConfigurationError } from '@forge/core';
 import type { Request, RequestHandler } from 'express';
 import { RequestContext } from './context.js';
 import { createServiceProxy, type ForgeProxyOptions } from './proxy.js';
+import { withRequest } from './request.js';
 import { createServiceRegistry } from './services.js';
-import type { ForgeOptions } from './types.js';
+import type { ForgeMiddlewareOptions } from './types.js';
 
 /** The middleware `forge()` returns, with factories for proxies and token exchange. */
 export interface ForgeMiddleware extends RequestHandler {
@@ -38,14 +39,20 @@ export interface ForgeMiddleware extends RequestHandler {
 
 /**
  * Express middleware giving every handler authorized clients for named
- * services as `req.forge`. Token failures are passed to `next(err)` as a
- * `ServiceAuthorizationError` (status 502/503); add `forgeErrorHandler()` to
- * answer them with `application/problem+json`.
+ * services as `req.forge`, and running the rest of the chain with the request
+ * as `forgeRequest()` (for services' `key` functions). Token failures are
+ * passed to `next(err)` as a `ServiceAuthorizationError` (status 502/503);
+ * add `forgeErrorHandler()` to answer them with `application/problem+json`.
  *
  * @example
  * ```ts
  * const forge = createForge({
- *   services: { billing: { provider: new ClientCredentialsTokenProvider({ … }), baseURL: 'https://billing.example/v1' } },
+ *   services: {
+ *     billing: {
+ *       baseURL: 'https://billing.example/v1',
+ *       provider: { type: 'client_credentials', issuer: 'https://auth.example', clientId, clientSecret },
+ *     },
+ *   },
  * });
  * app.use(forge);
  * app.get('/invoices', async (req, res) => {
@@ -55,13 +62,13 @@ export interface ForgeMiddleware extends RequestHandler {
  * app.use(forgeErrorHandler());
  * ```
  */
-export function createForge(options: ForgeOptions): ForgeMiddleware {
+export function createForge(options: ForgeMiddlewareOptions): ForgeMiddleware {
   const registry = createServiceRegistry(options);
   const contexts = new WeakMap<Request, RequestContext>();
   const contextOf = (req: Request): RequestContext => {
     let context = contexts.get(req);
     if (!context) {
-      context = new RequestContext(registry, req.headers);
+      context = new RequestContext(registry, req);
       contexts.set(req, context);
     }
     return context;
@@ -69,7 +76,7 @@ export function createForge(options: ForgeOptions): ForgeMiddleware {
 
   const middleware: RequestHandler = (req, _res, next) => {
     req.forge = contextOf(req);
-    next();
+    withRequest(req, next);
   };
 
   return Object.assign(middleware, {
@@ -79,7 +86,7 @@ export function createForge(options: ForgeOptions): ForgeMiddleware {
       const proxy = createServiceProxy(resolved, contextOf, proxyOptions);
       return (req, res, next) => {
         req.forge ??= contextOf(req);
-        proxy(req, res, next);
+        withRequest(req, () => proxy(req, res, next));
       };
     },
     tokenExchange(service: string): RequestHandler {
@@ -94,7 +101,7 @@ export function createForge(options: ForgeOptions): ForgeMiddleware {
       return (req, _res, next) => {
         const context = contextOf(req);
         req.forge ??= context;
-        context.exchange(resolved).then(() => next(), next);
+        withRequest(req, () => context.exchange(resolved).then(() => next(), next));
       };
     },
     close: () => registry.close(),
@@ -107,7 +114,7 @@ export function createForge(options: ForgeOptions): ForgeMiddleware {
  *
  * @example
  * ```ts
- * app.use(forge({ services: { billing: { manager, baseURL: 'https://billing.example' } } }));
+ * app.use(forge({ services: { billing: { baseURL: 'https://billing.example', manager } } }));
  * ```
  */
 export const forge = createForge;

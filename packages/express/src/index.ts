@@ -8,12 +8,11 @@ export {
   ServiceAuthorizationError,
 } from './problem.js';
 export type { ForgeProxyOptions } from './proxy.js';
+export { forgeRequest } from './request.js';
 export type {
   ForgeExchangeServiceOptions,
-  ForgeOptions,
+  ForgeMiddlewareOptions,
   ForgeRequestContext,
   ForgeServiceOptions,
-  ForgeServicePolicy,
-  ForgeTokenServiceOptions,
   SubjectTokenInput,
 } from './types.js';

@@ -10,7 +10,8 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream';
-import { type Authorization, type Authorizer, ConfigurationError, redact } from '@forge/core';
+import { type Authorization, ConfigurationError, redact } from '@forge/core';
+import type { ForgeAdapter, Sent } from '@forge/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { RequestContext } from './context.js';
 import {
@@ -231,8 +232,8 @@ interface Exchange {
   readonly next: NextFunction;
   readonly url: URL;
   readonly headers: Record<string, string>;
-  readonly authorizer: Authorizer;
-  readonly authorization: Authorization | undefined;
+  readonly adapter: ForgeAdapter;
+  readonly sent: Sent | undefined;
   readonly passResponse: ReadonlySet<string>;
   readonly timeoutMs: number;
   /** Set by the first failure; later ones (the same fault seen twice) only tear down. */
@@ -255,18 +256,19 @@ function fail(
   }
   // The body is not read any further; Node discards the rest once the answer is sent.
   req.unpipe();
-  next(proxyProblem(service, kind, withoutSecrets(cause, exchange.authorization)));
+  next(proxyProblem(service, kind, withoutSecrets(cause, exchange.sent?.authorization)));
 }
 
 // A streamed body cannot be sent twice: the 401 goes to the caller, and the
-// authorizer drops the refused token so the caller's retry gets a fresh one.
+// authorizer drops the refused token (of the key that was sent) so the
+// caller's retry gets a fresh one. No retry, so no retry delay either.
 function reportUnauthorized(exchange: Exchange, upstream: IncomingMessage): void {
-  const { authorizer, authorization, url, req, headers } = exchange;
-  if (authorization === undefined || authorizer.onUnauthorized === undefined) return;
-  const request = { method: req.method, url: url.href, headers, attempt: 0 };
+  const { adapter, sent } = exchange;
+  const { authorizer } = adapter;
+  if (sent === undefined || authorizer.onUnauthorized === undefined) return;
   const response = { status: 401, headers: flatHeaders(upstream.headers) };
   void Promise.resolve()
-    .then(() => authorizer.onUnauthorized?.(request, response, authorization))
+    .then(() => authorizer.onUnauthorized?.(sent.request, response, sent.authorization))
     .catch(() => undefined);
 }
 
@@ -300,7 +302,7 @@ function answer(exchange: Exchange, upstream: IncomingMessage, outgoing: ClientR
 }
 
 function forward(exchange: Exchange): void {
-  const { req, res, url, headers, authorization } = exchange;
+  const { req, res, url, headers, sent } = exchange;
   const options: RequestOptions = {
     method: req.method,
     protocol: url.protocol,
@@ -310,7 +312,7 @@ function forward(exchange: Exchange): void {
     headers: { ...headers, ...forwardedHeaders(req), host: url.host },
   };
   // The service's credentials replace whatever the caller's headers say, in any case.
-  for (const [name, value] of Object.entries(authorization?.headers ?? {})) {
+  for (const [name, value] of Object.entries(sent?.authorization.headers ?? {})) {
     (options.headers as Record<string, string>)[name.toLowerCase()] = value;
   }
   let outgoing: ClientRequest;
@@ -392,16 +394,12 @@ export function createServiceProxy(
       }
       const headers = upstreamRequestHeaders(req.headers, passRequest);
       const { authorization: _callers, ...judged } = headers;
-      let authorizer: Authorizer;
-      let authorization: Authorization | undefined;
+      let adapter: ForgeAdapter;
+      let sent: Sent | undefined;
       try {
-        authorizer = await contextOf(req).authorizerFor(service);
-        authorization = await authorizer.authorize({
-          method: req.method,
-          url: url.href,
-          headers: judged,
-          attempt: 0,
-        });
+        adapter = await contextOf(req).adapterFor(service);
+        // The service's key function picks the token, as for req.forge.fetch.
+        sent = await adapter.authorize({ method: req.method, url: url.href, headers: judged });
       } catch (error) {
         next(toServiceAuthorizationError(service.name, error));
         return;
@@ -413,8 +411,8 @@ export function createServiceProxy(
         next,
         url,
         headers,
-        authorizer,
-        authorization,
+        adapter,
+        sent,
         passResponse,
         timeoutMs,
         failed: false,

@@ -1,41 +1,32 @@
+import { ConfigurationError, TokenManager } from '@forge/core';
 import {
-  type Authorizer,
-  bearer,
-  ConfigurationError,
-  createRequestPolicy,
-  type RequestPolicy,
-  TokenManager,
-} from '@forge/core';
+  type BuiltService,
+  createAdapter,
+  createService,
+  type ForgeAdapter,
+  type ServiceTarget,
+  serviceTarget,
+} from '@forge/core/adapter';
 import type {
   ForgeExchangeServiceOptions,
-  ForgeOptions,
-  ForgeServiceOptions,
-  ForgeServicePolicy,
-  ForgeTokenServiceOptions,
+  ForgeMiddlewareOptions,
   SubjectTokenInput,
 } from './types.js';
 
 const PACKAGE = { package: 'express' } as const;
 
-interface ServiceBase {
-  readonly name: string;
-  readonly baseURL: string;
-  /** Compiled once, with the service's base URL as the default origin. */
-  readonly policy: RequestPolicy;
-  /** Whether Forge created the manager and must close it. */
-  readonly owned: boolean;
-}
-
-/** A service called with the application's own token. */
-export interface TokenService extends ServiceBase {
+/** A service called with the application's own token (core's service configuration). */
+export interface TokenService extends BuiltService {
   readonly kind: 'token';
-  readonly manager: TokenManager<undefined>;
-  readonly authorizer: Authorizer;
+  /** The kit for `req.forge.fetch` and the proxy: the service's authorizer and key function. */
+  readonly adapter: ForgeAdapter;
 }
 
 /** A service called with a token exchanged for the caller's. */
-export interface ExchangeService extends ServiceBase {
+export interface ExchangeService extends ServiceTarget {
   readonly kind: 'exchange';
+  readonly name: string;
+  readonly owned: boolean;
   readonly manager: TokenManager<SubjectTokenInput>;
   readonly input: (subjectToken: string) => SubjectTokenInput;
 }
@@ -51,145 +42,41 @@ export interface ServiceRegistry {
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isManager(value: unknown): boolean {
-  return isObject(value) && typeof value.getToken === 'function';
-}
+const EXCHANGE_OPTIONS = new Set(['baseURL', 'policy', 'exchange', 'audience', 'scope']);
 
-function isProvider(value: unknown): boolean {
-  return (
-    isObject(value) &&
-    typeof value.fetchToken === 'function' &&
-    typeof value.serviceName === 'string'
-  );
-}
-
-function validateBaseURL(name: string, baseURL: unknown): string {
-  const option = `services.${name}.baseURL`;
-  if (typeof baseURL !== 'string' || baseURL.length === 0) {
-    throw new ConfigurationError(option, 'must be an absolute http(s) URL string', PACKAGE);
-  }
-  let url: URL;
-  try {
-    url = new URL(baseURL);
-  } catch {
+function exchangeService(name: string, options: Record<string, unknown>): ExchangeService {
+  for (const option of Object.keys(options)) {
+    if (EXCHANGE_OPTIONS.has(option)) continue;
     throw new ConfigurationError(
-      option,
-      'must be an absolute http(s) URL, e.g. "https://api.example.com/v1"',
+      `services.${name}.${option}`,
+      'is not an option of an exchange service; the options are baseURL, policy, exchange, audience and scope',
       PACKAGE,
     );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigurationError(option, `must use http or https, not "${url.protocol}"`, PACKAGE);
-  }
-  if (url.username || url.password) {
+  const { exchange, audience, scope } = options as Partial<ForgeExchangeServiceOptions>;
+  const target = serviceTarget(name, options, PACKAGE);
+  const isManager = isObject(exchange) && typeof exchange.getToken === 'function';
+  const isProvider = isObject(exchange) && typeof exchange.fetchToken === 'function';
+  if (!isManager && !isProvider) {
     throw new ConfigurationError(
-      option,
-      'must not contain credentials; configure a provider instead',
-      PACKAGE,
-    );
-  }
-  return baseURL;
-}
-
-function compilePolicy(
-  name: string,
-  baseURL: string,
-  policy: ForgeServicePolicy | undefined,
-): RequestPolicy {
-  try {
-    return policyFor(baseURL, policy);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    throw new ConfigurationError(
-      `services.${name}.policy.${error.option}`,
-      error.message.replace(/^.*?: /, ''),
-      {
-        ...PACKAGE,
-        cause: error,
-      },
-    );
-  }
-}
-
-function policyFor(baseURL: string, policy: ForgeServicePolicy | undefined): RequestPolicy {
-  return createRequestPolicy({ ...policy, baseURL });
-}
-
-function tokenService(
-  name: string,
-  options: ForgeTokenServiceOptions,
-  baseURL: string,
-): TokenService {
-  const { manager, provider } = options;
-  if (manager !== undefined && provider !== undefined) {
-    throw new ConfigurationError(
-      `services.${name}`,
-      'set either `manager` or `provider`, not both',
-      PACKAGE,
-    );
-  }
-  if (manager !== undefined && !isManager(manager)) {
-    throw new ConfigurationError(
-      `services.${name}.manager`,
-      'must be a TokenManager from @forge/core',
-      PACKAGE,
-    );
-  }
-  if (provider !== undefined && !isProvider(provider)) {
-    throw new ConfigurationError(
-      `services.${name}.provider`,
-      'must be a TokenProvider (an object with `serviceName` and `fetchToken()`)',
-      PACKAGE,
-    );
-  }
-  if (manager === undefined && provider === undefined) {
-    throw new ConfigurationError(
-      `services.${name}`,
-      'needs a `manager` (new TokenManager(provider)), a `provider`, or an `exchange` for on-behalf-of calls',
-      PACKAGE,
-    );
-  }
-  const policy = compilePolicy(name, baseURL, options.policy);
-  const resolved = manager ?? new TokenManager(provider!);
-  return {
-    kind: 'token',
-    name,
-    baseURL,
-    policy,
-    owned: manager === undefined,
-    manager: resolved,
-    authorizer: bearer(resolved, policy),
-  };
-}
-
-function exchangeService(
-  name: string,
-  options: ForgeExchangeServiceOptions,
-  baseURL: string,
-): ExchangeService {
-  const { exchange, audience, scope } = options;
-  const option = `services.${name}.exchange`;
-  if (!isManager(exchange) && !isProvider(exchange)) {
-    throw new ConfigurationError(
-      option,
+      `services.${name}.exchange`,
       'must be a TokenManager over a TokenExchangeProvider, or the TokenExchangeProvider itself',
       PACKAGE,
     );
   }
-  const policy = compilePolicy(name, baseURL, options.policy);
-  const owned = !isManager(exchange);
-  const manager = owned
-    ? new TokenManager(exchange as ConstructorParameters<typeof TokenManager<SubjectTokenInput>>[0])
-    : (exchange as TokenManager<SubjectTokenInput>);
+  const manager = isManager
+    ? (exchange as TokenManager<SubjectTokenInput>)
+    : new TokenManager(
+        exchange as ConstructorParameters<typeof TokenManager<SubjectTokenInput>>[0],
+      );
   return {
     kind: 'exchange',
     name,
-    baseURL,
-    policy,
-    owned,
+    ...target,
+    owned: !isManager,
     manager,
     input: (subjectToken) => ({
       subjectToken,
@@ -199,8 +86,21 @@ function exchangeService(
   };
 }
 
+function tokenService(name: string, config: unknown): TokenService {
+  const service = createService(name, config, PACKAGE);
+  return {
+    ...service,
+    kind: 'token',
+    adapter: createAdapter(
+      service.authorizer,
+      { key: service.key },
+      { ...PACKAGE, baseURL: service.baseURL },
+    ),
+  };
+}
+
 /** Validates `forge()` options and builds each service's manager and authorizer. */
-export function createServiceRegistry(options: ForgeOptions): ServiceRegistry {
+export function createServiceRegistry(options: ForgeMiddlewareOptions): ServiceRegistry {
   if (!isObject(options) || !isObject(options.services)) {
     throw new ConfigurationError(
       'services',
@@ -209,24 +109,25 @@ export function createServiceRegistry(options: ForgeOptions): ServiceRegistry {
     );
   }
   const services = new Map<string, Service>();
-  for (const [name, service] of Object.entries(options.services) as [
-    string,
-    ForgeServiceOptions,
-  ][]) {
-    if (typeof service !== 'object' || service === null) {
-      throw new ConfigurationError(
-        `services.${name}`,
-        'must be an object with a `baseURL` and a `manager` or `provider`',
-        PACKAGE,
+  const close = () =>
+    Promise.all(
+      [...services.values()]
+        .filter((service) => service.owned)
+        .map((service) => service.manager.close()),
+    ).then(() => undefined);
+  try {
+    for (const [name, config] of Object.entries(options.services)) {
+      services.set(
+        name,
+        isObject(config) && 'exchange' in config
+          ? exchangeService(name, config)
+          : tokenService(name, config),
       );
     }
-    const baseURL = validateBaseURL(name, service.baseURL);
-    services.set(
-      name,
-      'exchange' in service
-        ? exchangeService(name, service, baseURL)
-        : tokenService(name, service, baseURL),
-    );
+  } catch (error) {
+    // The managers of the services before the faulty one would otherwise leak.
+    void close();
+    throw error;
   }
   if (services.size === 0) {
     throw new ConfigurationError('services', 'must name at least one service', PACKAGE);
@@ -243,12 +144,6 @@ export function createServiceRegistry(options: ForgeOptions): ServiceRegistry {
         PACKAGE,
       );
     },
-    async close() {
-      await Promise.all(
-        [...services.values()]
-          .filter((service) => service.owned)
-          .map((service) => service.manager.close()),
-      );
-    },
+    close,
   };
 }

@@ -1,7 +1,8 @@
 import type {
   Authorizer,
+  ForgeServiceConfig,
+  ForgeServicePolicy,
   ParamValue,
-  RequestPolicyOptions,
   Token,
   TokenExchangeInput,
   TokenManager,
@@ -9,54 +10,53 @@ import type {
 } from '@forge/core';
 import type { ForgeFetchInit } from './fetch.js';
 
-/**
- * The request policy of a service (core's `RequestPolicyOptions`): `baseURL`
- * defaults to the service's, so only its origin receives credentials unless
- * `origins` lists more.
- */
-export type ForgeServicePolicy = Omit<RequestPolicyOptions, 'baseURL'>;
-
 /** What the token exchange provider takes per call: core's `TokenExchangeInput`. */
 export type SubjectTokenInput = TokenExchangeInput;
 
-interface ServiceOptionsBase {
-  /**
-   * Where the service lives: `req.forge.fetch(name, '/path')` resolves paths
-   * against it, proxies forward to it, and by default only its origin
-   * receives the service's credentials.
-   */
+/**
+ * An Express extension of the service configuration: a service called on
+ * behalf of the caller. The incoming request's bearer token is exchanged
+ * (RFC 8693) for a token of this service, cached per subject until it expires.
+ *
+ * @example
+ * ```ts
+ * const orders: ForgeExchangeServiceOptions = {
+ *   baseURL: 'https://orders.example.com',
+ *   exchange: new TokenExchangeProvider({ serviceName: 'orders', issuer, clientId: 'gateway', clientSecret }),
+ *   audience: 'https://orders.example.com',
+ * };
+ * ```
+ */
+export interface ForgeExchangeServiceOptions {
+  /** Where the service lives; as in `ForgeServiceConfig`. */
   readonly baseURL: string;
-  /** Which requests carry credentials and how 401s are retried (core's request policy). */
-  readonly policy?: ForgeServicePolicy;
-}
-
-/** A service called with the application's own token (e.g. client credentials). */
-export interface ForgeTokenServiceOptions extends ServiceOptionsBase {
-  /** A token manager you own (you close it), or… */
-  readonly manager?: TokenManager<undefined>;
-  /** …a provider; Forge then creates the manager and closes it in `forge.close()`. */
-  readonly provider?: TokenProvider<undefined>;
+  /** Which requests carry credentials and how 401s are retried; as in `ForgeServiceConfig`. */
+  readonly policy?: ForgeServicePolicy | undefined;
+  /** A manager over core's `TokenExchangeProvider` (yours to close), or the provider itself. */
+  readonly exchange: TokenManager<SubjectTokenInput> | TokenProvider<SubjectTokenInput>;
+  /** RFC 8693 `audience` to ask for (overrides the provider's). */
+  readonly audience?: ParamValue | undefined;
+  /** RFC 8693 `scope` to ask for (overrides the provider's). */
+  readonly scope?: ParamValue | undefined;
 }
 
 /**
- * A service called on behalf of the caller: the incoming request's bearer
- * token is exchanged (RFC 8693) for a token of this service, cached per
- * subject until it expires.
+ * One named service: core's `ForgeServiceConfig` (the shape `@forge/nest`
+ * takes too), or an {@link ForgeExchangeServiceOptions} exchange service.
  */
-export interface ForgeExchangeServiceOptions extends ServiceOptionsBase {
-  /** A manager over core's `TokenExchangeProvider`, or the provider itself. */
-  readonly exchange: TokenManager<SubjectTokenInput> | TokenProvider<SubjectTokenInput>;
-  /** RFC 8693 `audience` to ask for (overrides the provider's). */
-  readonly audience?: ParamValue;
-  /** RFC 8693 `scope` to ask for (overrides the provider's). */
-  readonly scope?: ParamValue;
-}
+export type ForgeServiceOptions = ForgeServiceConfig | ForgeExchangeServiceOptions;
 
-/** One named service: see {@link ForgeTokenServiceOptions} and {@link ForgeExchangeServiceOptions}. */
-export type ForgeServiceOptions = ForgeTokenServiceOptions | ForgeExchangeServiceOptions;
-
-/** Options of {@link forge}. */
-export interface ForgeOptions {
+/**
+ * Options of {@link forge}.
+ *
+ * @example
+ * ```ts
+ * const options: ForgeMiddlewareOptions = {
+ *   services: { billing: { baseURL: 'https://billing.example.com', manager } },
+ * };
+ * ```
+ */
+export interface ForgeMiddlewareOptions {
   /** The services handlers may call, by name. */
   readonly services: Readonly<Record<string, ForgeServiceOptions>>;
 }
@@ -66,13 +66,14 @@ export interface ForgeRequestContext {
   /**
    * `fetch` to a configured service: `path` is resolved against the
    * service's `baseURL`, credentials are added, and a 401 is retried once
-   * with a fresh token. Token failures reject with a
-   * `ServiceAuthorizationError` (502/503); an unknown name rejects with a
-   * `ConfigurationError` listing the configured names.
+   * with a fresh token. `init.forge.key` picks the manager's token for this
+   * request; otherwise the service's `key` function does. Token failures
+   * reject with a `ServiceAuthorizationError` (502/503); an unknown name
+   * rejects with a `ConfigurationError` listing the configured names.
    */
   fetch(service: string, path: string, init?: ForgeFetchInit): Promise<Response>;
   /** The token manager of a service (for exchange services: the exchange manager). */
-  manager(service: string): TokenManager<undefined> | TokenManager<SubjectTokenInput>;
+  manager(service: string): TokenManager<unknown> | TokenManager<SubjectTokenInput>;
   /** The authorizer used for this request to `service` (bound to the caller for exchange services). */
   authorizer(service: string): Authorizer;
   /**

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@forge/core/adapter';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authorizedFetch } from '../src/fetch.js';
 import { ServiceAuthorizationError } from '../src/problem.js';
@@ -21,7 +22,8 @@ afterAll(() => {
 
 it("rejects with the caller's own timeout, not as a token failure", async () => {
   const authorizer = { authorize: () => ({ headers: { authorization: 'Bearer t' } }) };
-  const error = await authorizedFetch('billing', authorizer, url, {
+  const adapter = createAdapter(authorizer, {}, { package: 'express' });
+  const error = await authorizedFetch('billing', adapter, url, {
     signal: AbortSignal.timeout(100),
   }).catch((caught: unknown) => caught);
   expect(error).not.toBeInstanceOf(ServiceAuthorizationError);
