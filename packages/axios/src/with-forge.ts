@@ -55,7 +55,7 @@ interface Hop {
  */
 class Resend {
   constructor(
-    /** A retry keeps the key and counts an attempt; a redirect hop keeps the key only. */
+    /** A retry after a 401, rather than a redirect hop. */
     readonly retry: boolean,
     readonly hop: Hop | undefined,
   ) {}
@@ -336,8 +336,10 @@ export function withForge<TKey = never>(
       url,
       headers: requestHeaders(forge, config, method),
       body: config.data,
-      forge: again === undefined || retry ? config.forge : { key: previous?.request.key },
+      forge: config.forge,
+      // A retry keeps the key and counts an attempt; a redirect hop keeps both.
       retryOf: retry ? previous : undefined,
+      continues: retry ? undefined : previous,
     });
     if (sent === undefined) return config;
     const { authorization } = sent;
@@ -429,7 +431,9 @@ export function withForge<TKey = never>(
     const config = response.config as ForgeConfig | undefined;
     const entry = config === undefined ? undefined : recall(config);
     if (config === undefined || entry === undefined) return false;
-    if (!(await forge.renew(entry, response as { status: number; headers: HeaderSource }, entry.data))) {
+    if (
+      !(await forge.renew(entry, response as { status: number; headers: HeaderSource }, entry.data))
+    ) {
       return false;
     }
     forge.removeCredentials(config.headers, entry);

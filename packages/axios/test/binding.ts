@@ -1,27 +1,30 @@
-import type { AuthorizerOrManager, RequestPolicyOptions } from '@forge/core';
+import type { ForgeOptions } from '@forge/core';
+import type { AuthorizerOrManager } from '@forge/core/adapter';
 import {
   type AdapterBinding,
+  type ContractBody,
   type ContractClient,
+  type ContractRequestOptions,
   type ContractResponse,
-  type JsonBody,
+  isJsonBody,
+  isStreamBody,
   nodeStream,
-  type StreamBody,
-} from '@forge/test-utils';
-import type { AxiosInstance, AxiosStatic } from 'axios';
+} from '@forge/testkit/conformance';
+import type { AxiosRequestConfig, AxiosStatic } from 'axios';
 import { withForge } from '../src/index.js';
 
-function isStream(body: unknown): body is StreamBody {
-  return typeof body === 'object' && body !== null && 'chunks' in body;
-}
-
-function isJson(body: unknown): body is JsonBody {
-  return typeof body === 'object' && body !== null && 'json' in body;
-}
-
 // axios serializes object data itself: that is its JSON body.
-function axiosData(body: string | URLSearchParams | StreamBody | JsonBody): unknown {
-  if (isStream(body)) return nodeStream(body);
-  return isJson(body) ? body.json : body;
+function axiosData(body: ContractBody): unknown {
+  if (isStreamBody(body)) return nodeStream(body);
+  return isJsonBody(body) ? body.json : body;
+}
+
+// The request's key goes in axios's own per-request config.
+function requestConfig(opts: ContractRequestOptions | undefined): AxiosRequestConfig {
+  return {
+    headers: { ...opts?.headers },
+    ...(opts?.key === undefined ? {} : { forge: { key: opts.key } }),
+  };
 }
 
 async function answer(
@@ -44,20 +47,14 @@ export function axiosBinding(name: string, axios: AxiosStatic): AdapterBinding {
     replaysStreamBodies: false,
     makeClient(
       baseURL: string,
-      authorizerOrManager: AuthorizerOrManager,
-      options?: RequestPolicyOptions,
+      authorizerOrManager: AuthorizerOrManager<unknown>,
+      options?: ForgeOptions,
     ): ContractClient {
-      const instance: AxiosInstance = axios.create({ baseURL });
-      const eject = withForge(instance, authorizerOrManager, options);
+      const client = withForge(axios.create({ baseURL }), authorizerOrManager, options);
       return {
-        get: (url, opts) => answer(() => instance.get(url, { headers: { ...opts?.headers } })),
+        get: (url, opts) => answer(() => client.get(url, requestConfig(opts))),
         post: (url, body, opts) =>
-          answer(() =>
-            instance.post(url, axiosData(body), {
-              headers: { ...opts?.headers },
-            }),
-          ),
-        uninstall: eject,
+          answer(() => client.post(url, axiosData(body), requestConfig(opts))),
       };
     },
   };

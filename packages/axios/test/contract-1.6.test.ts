@@ -1,4 +1,4 @@
-import { runAdapterContract } from '@forge/test-utils';
+import { runAdapterContract } from '@forge/testkit/conformance';
 import type { AxiosStatic } from 'axios';
 import axios1early from 'axios1early';
 import { axiosBinding } from './binding.js';

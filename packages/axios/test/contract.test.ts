@@ -1,4 +1,4 @@
-import { runAdapterContract } from '@forge/test-utils';
+import { runAdapterContract } from '@forge/testkit/conformance';
 import axios from 'axios';
 import { axiosBinding } from './binding.js';
 

@@ -1,18 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type Authorizer,
-  ClientCredentialsTokenProvider,
+  type ClientCredentialsInput,
   ConfigurationError,
   ExponentialAuthRetryStrategy,
-  TokenManager,
 } from '@forge/core';
 import { useTestkit } from '@forge/test-utils';
 import { startResourceServer } from '@forge/testkit';
 import axios, { type AxiosError, type AxiosStatic } from 'axios';
 import axios1early from 'axios1early';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withForge } from '../src/index.js';
 
 const kit = useTestkit({
@@ -21,6 +21,9 @@ const kit = useTestkit({
       status: 401,
       headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
     }),
+    '/trace': ({ headers, token }) => ({
+      body: { trace: headers['x-trace'], client_id: token?.clientId },
+    }),
   },
 });
 const manager = () => kit.manager();
@@ -28,15 +31,11 @@ const manager = () => kit.manager();
 const undamped = () => kit.manager({ unauthorizedDampingMs: 0 });
 
 describe('withForge (axios specifics)', () => {
-  it('works on the default instance when origins are given, and ejects cleanly', async () => {
+  it('works from the default instance when origins are given, and leaves it as it was', async () => {
     expect(() => withForge(axios, manager())).toThrow(ConfigurationError);
-    const eject = withForge(axios, manager(), { origins: [kit.api.url] });
-    try {
-      const { data } = await axios.get(`${kit.api.url}/orders`);
-      expect(data).toMatchObject({ ok: true, client_id: kit.auth.clients.post.clientId });
-    } finally {
-      eject();
-    }
+    const api = withForge(axios, manager(), { policy: { origins: [kit.api.url] } });
+    const { data } = await api.get(`${kit.api.url}/orders`);
+    expect(data).toMatchObject({ ok: true, client_id: kit.auth.clients.post.clientId });
     const status = await axios.get(`${kit.api.url}/orders`).catch((error) => error.response.status);
     expect(status).toBe(401);
   });
@@ -59,8 +58,7 @@ describe('withForge (axios specifics)', () => {
       { url: `${kit.api.url}/absolute` },
     ];
     for (const { baseURL, url, params } of cases) {
-      const client = axios.create(baseURL === undefined ? {} : { baseURL });
-      withForge(client, authorizer);
+      const client = withForge(axios.create(baseURL === undefined ? {} : { baseURL }), authorizer);
       seen.length = 0;
       await client.get(url, { params, validateStatus: () => true });
       expect(seen).toEqual([client.getUri({ url, params })]);
@@ -68,9 +66,8 @@ describe('withForge (axios specifics)', () => {
   });
 
   it('keeps the token out of the AxiosError a failed request rejects with', async () => {
-    const client = axios.create({ baseURL: kit.api.url });
     const tokens = manager();
-    withForge(client, tokens);
+    const client = withForge(axios.create({ baseURL: kit.api.url }), tokens);
     const error = await client.get('/always-401').catch((e: unknown) => e);
     const { accessToken } = await tokens.getToken();
     expect(axios.isAxiosError(error)).toBe(true);
@@ -95,8 +92,10 @@ describe('withForge (axios specifics)', () => {
   });
 
   it('retries a 401 also when validateStatus lets it through, and returns the second one', async () => {
-    const instance = axios.create({ baseURL: kit.api.url, validateStatus: () => true });
-    withForge(instance, undamped());
+    const instance = withForge(
+      axios.create({ baseURL: kit.api.url, validateStatus: () => true }),
+      undamped(),
+    );
     kit.api.resetCounters();
     const response = await instance.get('/always-401');
     expect(response.status).toBe(401);
@@ -106,13 +105,14 @@ describe('withForge (axios specifics)', () => {
   });
 
   it('follows an exponential strategy up to maxRetries', async () => {
-    const instance = axios.create({ baseURL: kit.api.url });
     const retry = new ExponentialAuthRetryStrategy({
       maxRetries: 3,
       baseDelayMs: 1,
       maxDelayMs: 5,
     });
-    withForge(instance, undamped(), { retry });
+    const instance = withForge(axios.create({ baseURL: kit.api.url }), undamped(), {
+      policy: { retry },
+    });
     kit.api.resetCounters();
     const status = await instance.get('/always-401').catch((error) => error.response.status);
     expect(status).toBe(401);
@@ -143,12 +143,16 @@ describe('withForge (axios specifics)', () => {
       return [200];
     });
     try {
-      const bearerClient = axios.create({ baseURL: api.url, adapter: 'fetch' });
-      withForge(bearerClient, manager(), { excludedPathPatterns: ['/public/**'] });
+      const bearerClient = withForge(
+        axios.create({ baseURL: api.url, adapter: 'fetch' }),
+        manager(),
+        {
+          policy: { excludedPathPatterns: ['/public/**'] },
+        },
+      );
       expect((await bearerClient.get('/to-public')).status).toBe(200);
       expect((await bearerClient.get('/to-orders')).status).toBe(200);
-      const keyClient = axios.create({ baseURL: api.url, adapter: 'fetch' });
-      withForge(keyClient, {
+      const keyClient = withForge(axios.create({ baseURL: api.url, adapter: 'fetch' }), {
         authorize: () => ({ headers: { 'x-api-key': 'SECRET-KEY' } }),
         mayRedirect: () => false,
       });
@@ -177,19 +181,142 @@ describe('withForge (axios specifics)', () => {
     const foreign = await startResourceServer({ auth: kit.auth });
     try {
       const seen: unknown[] = [];
-      const instance = axios.create({
-        baseURL: kit.api.url,
-        beforeRedirect: (options) => {
-          seen.push((options.headers as Record<string, unknown>).authorization);
-        },
-      });
-      withForge(instance, manager());
+      const instance = withForge(
+        axios.create({
+          baseURL: kit.api.url,
+          beforeRedirect: (options) => {
+            seen.push((options.headers as Record<string, unknown>).authorization);
+          },
+        }),
+        manager(),
+      );
       await instance.get(`/redirect?to=${encodeURIComponent(`${foreign.url}/public/x`)}`);
       expect(seen).toEqual([undefined]);
       expect(foreign.lastRequest()).toMatchObject({ hadAuthorization: false });
     } finally {
       await foreign.close();
     }
+  });
+});
+
+describe('withForge returns a new instance', () => {
+  it('leaves its argument as it was, and copies its interceptors into the new one', async () => {
+    const original = axios.create({ baseURL: kit.api.url });
+    const answered: string[] = [];
+    original.interceptors.request.use((config) => {
+      config.headers.set('x-trace', 'from-original');
+      return config;
+    });
+    // Runs only for requests it says so: `runWhen` is copied with the interceptor.
+    original.interceptors.request.use(
+      (config) => {
+        config.headers.set('x-trace', 'only-for-post');
+        return config;
+      },
+      null,
+      { runWhen: (config) => config.method === 'post' },
+    );
+    original.interceptors.response.use((response) => {
+      answered.push(response.config.url ?? '');
+      return response;
+    });
+    original.defaults.headers.common['x-tenant'] = 'acme';
+    const api = withForge(original, manager());
+    expect(api).not.toBe(original);
+
+    const { data } = await api.get('/trace');
+    expect(data).toEqual({ trace: 'from-original', client_id: kit.auth.clients.post.clientId });
+    expect(answered).toEqual(['/trace']);
+    expect(api.defaults.headers.common['x-tenant']).toBe('acme');
+
+    kit.api.resetCounters();
+    const status = await original
+      .get('/orders')
+      .catch((error: AxiosError) => error.response?.status);
+    expect(status).toBe(401);
+    expect(kit.api.lastRequest()).toMatchObject({ path: '/orders', hadAuthorization: false });
+    expect(original.defaults.headers.common.Authorization).toBeUndefined();
+    // Forge's response interceptor is not on the original: its 401 was not retried.
+    expect(kit.api.requests({ path: '/orders' })).toBe(1);
+  });
+
+  it('refuses the flat policy options of old, naming { policy }', () => {
+    const error = (() => {
+      try {
+        withForge(axios.create({ baseURL: kit.api.url }), manager(), {
+          excludedPaths: ['/health'],
+        } as never);
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).option).toBe('excludedPaths');
+    expect((error as ConfigurationError).message).toMatch(/\{ policy: \{ excludedPaths \} \}/);
+    expect(() =>
+      withForge(axios.create({ baseURL: kit.api.url }), manager(), { key: 'tenant' } as never),
+    ).toThrow(ConfigurationError);
+  });
+});
+
+describe('withForge with per-request keys', () => {
+  // The manager's key is what the client-credentials provider takes: one token per scope.
+  const read: ClientCredentialsInput = { scope: 'read' };
+  const write: ClientCredentialsInput = { scope: 'write' };
+  const scopeOf = async (sent: Promise<{ data: unknown }>) =>
+    ((await sent).data as { scope?: string }).scope;
+
+  it('sends the token of the key a request names in { forge: { key } }', async () => {
+    const tokens = manager();
+    const api = withForge(axios.create({ baseURL: kit.api.url }), tokens);
+    expect(await scopeOf(api.get('/orders', { forge: { key: read } }))).toBe('read');
+    expect(await scopeOf(api.post('/orders', {}, { forge: { key: write } }))).toBe('write');
+    expect(await scopeOf(api.get('/orders', { forge: { key: read } }))).toBe('read');
+    const [readToken, writeToken] = await Promise.all([
+      tokens.getToken(read),
+      tokens.getToken(write),
+    ]);
+    expect(readToken.accessToken).not.toBe(writeToken.accessToken);
+  });
+
+  it('asks the key function per request, from an AsyncLocalStorage; a request’s own key wins', async () => {
+    const scopes = new AsyncLocalStorage<ClientCredentialsInput>();
+    const api = withForge(axios.create({ baseURL: kit.api.url }), manager(), {
+      key: () => scopes.getStore(),
+    });
+    const [first, second] = await Promise.all([
+      scopes.run(read, () => scopeOf(api.get('/orders'))),
+      scopes.run(write, () => scopeOf(api.get('/orders'))),
+    ]);
+    expect([first, second]).toEqual(['read', 'write']);
+    expect(
+      await scopes.run(read, () => scopeOf(api.get('/orders', { forge: { key: write } }))),
+    ).toBe('write');
+  });
+
+  it('retries a 401 with the key of the request it retries', async () => {
+    const tokens = undamped();
+    let asked = 0;
+    const api = withForge(axios.create({ baseURL: kit.api.url }), tokens, {
+      // A second call would pick another key: the retry must not ask again.
+      key: () => (++asked === 1 ? write : read),
+    });
+    const before = await tokens.getToken(write);
+    kit.api.revokeAll();
+    kit.api.resetCounters();
+    expect(await scopeOf(api.get('/orders'))).toBe('write');
+    expect(asked).toBe(1);
+    expect(kit.api.requestLog().map(({ status }) => status)).toEqual([401, 200]);
+    expect((await tokens.getToken(write)).accessToken).not.toBe(before.accessToken);
+  });
+
+  it('rejects a per-request forge option that is not an object, before anything is sent', async () => {
+    const api = withForge(axios.create({ baseURL: kit.api.url }), manager());
+    kit.api.resetCounters();
+    await expect(api.get('/orders', { forge: 'read' as never })).rejects.toThrow(
+      ConfigurationError,
+    );
+    expect(kit.api.requests()).toBe(0);
   });
 });
 
@@ -265,11 +392,13 @@ describe.each([
           ]),
         );
       };
-      const instance = axios.create({
-        baseURL: echo.url,
-        transformRequest: [snakeCase, ...[axios.defaults.transformRequest ?? []].flat()],
-      });
-      withForge(instance, digestSigner);
+      const instance = withForge(
+        axios.create({
+          baseURL: echo.url,
+          transformRequest: [snakeCase, ...[axios.defaults.transformRequest ?? []].flat()],
+        }),
+        digestSigner,
+      );
       const data = { orderId: 7, note: 'ünï ✓' };
       await instance.post('/once-401', data);
       expect(transformed).toBe(2); // the first send and the retry, once each
@@ -290,8 +419,7 @@ describe.each([
     const echo = await startEcho();
     try {
       seen.length = 0;
-      const instance = axios.create({ baseURL: echo.url });
-      withForge(instance, digestSigner);
+      const instance = withForge(axios.create({ baseURL: echo.url }), digestSigner);
       await instance.post('/json', ' {"a":1}\n', {
         headers: { 'content-type': 'application/json' },
       });
