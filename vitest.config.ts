@@ -6,12 +6,33 @@ export default defineConfig({
   resolve: { conditions: ['@forge/source'] },
   ssr: { resolve: { conditions: ['@forge/source'] } },
   test: {
-    include: [
-      'packages/*/src/**/*.test.ts',
-      'packages/*/test/**/*.test.ts',
-      'apps/*/**/*.test.ts',
-      'test/**/*.test.ts',
-      'compat/*/**/*.test.ts',
+    // Two projects, run as separate stages of `pnpm test` (`vitest run --project unit`).
+    // Plain `vitest run` runs both.
+    projects: [
+      {
+        // Tests beside the code they test, and checks of the repository's own files.
+        test: {
+          name: 'unit',
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'test/packaging/**/*.test.ts',
+            'test/readme/**/*.test.ts',
+          ],
+        },
+      },
+      {
+        // Real servers, real frameworks, real Redis; compat/* loads built packages.
+        test: {
+          name: 'integration',
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'apps/*/**/*.test.ts',
+            'test/**/*.test.ts',
+            'compat/*/**/*.test.ts',
+          ],
+          exclude: ['test/packaging/**', 'test/readme/**'],
+        },
+      },
     ],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 20_000,
