@@ -1,13 +1,5 @@
-export {
-  type AdapterBinding,
-  type ContractClient,
-  type ContractRequestOptions,
-  type ContractResponse,
-  type JsonBody,
-  nodeStream,
-  runAdapterContract,
-  type StreamBody,
-} from './adapter-contract.js';
+// Private helpers of this repository's tests. The conformance suites are
+// public, in `@forge/testkit/conformance`; nothing of them is re-exported here.
 export {
   freePort,
   type RedisServer,
@@ -18,5 +10,4 @@ export {
   startRedisSentinel,
   startRedisServer,
 } from './redis.js';
-export { runStorageConformance, type StorageConformanceOptions } from './storage-conformance.js';
 export { type TestkitFixture, useTestkit } from './testkit-fixture.js';

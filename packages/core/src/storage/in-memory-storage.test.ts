@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../errors.js';
-import type { TokenStorage } from '../storage.js';
 import { Token } from '../token.js';
 import { InMemoryTokenStorage } from './in-memory-storage.js';
 
 const token = (accessToken: string) => new Token({ accessToken, expiresAt: Date.now() + 60_000 });
 
+// What every storage must do is in in-memory-storage.conformance.test.ts; here, what is its own.
 describe('InMemoryTokenStorage', () => {
   it('evicts the least recently used entry beyond maxEntries', () => {
     const storage = new InMemoryTokenStorage({ maxEntries: 2 });
@@ -29,20 +29,6 @@ describe('InMemoryTokenStorage', () => {
     now = 1_000;
     expect(storage.get('k')).toBeUndefined();
     expect(storage.size).toBe(0);
-  });
-
-  it('compare-and-delete compares access tokens', () => {
-    const storage = new InMemoryTokenStorage();
-    storage.set('k', token('new'), 60_000);
-    storage.delete('k', token('old'));
-    expect(storage.has('k')).toBe(true);
-    storage.delete('k', token('new'));
-    expect(storage.has('k')).toBe(false);
-  });
-
-  it('has no lock: in one process the manager already single-flights', () => {
-    const storage: TokenStorage = new InMemoryTokenStorage();
-    expect(storage.lock).toBeUndefined();
   });
 
   it('clear() empties it', () => {
