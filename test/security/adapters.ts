@@ -18,7 +18,7 @@ import {
   type TokenProvider,
 } from '@forge/core';
 import { forge, forgeErrorHandler } from '@forge/express';
-import { forgeHooks } from '@forge/got';
+import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
 import { HttpService } from '@nestjs/axios';
@@ -140,12 +140,15 @@ const gotBinding: Binding = {
   name: 'got',
   async make(baseURL, provider, options = {}) {
     const manager = new TokenManager(provider, options.manager);
-    const client = got.extend({
-      prefixUrl: baseURL,
-      hooks: forgeHooks(manager, { baseURL, ...options.policy }),
-      retry: { limit: 0 },
-      ...(options.timeoutMs === undefined ? {} : { timeout: { request: options.timeoutMs } }),
-    });
+    const client = gotWithForge(
+      got.extend({
+        prefixUrl: baseURL,
+        retry: { limit: 0 },
+        ...(options.timeoutMs === undefined ? {} : { timeout: { request: options.timeoutMs } }),
+      }),
+      manager,
+      { policy: options.policy },
+    );
     const reply = (response: GotResponse<string>): Reply => ({
       status: response.statusCode,
       headers: flatHeaders(response.headers),
