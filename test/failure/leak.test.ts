@@ -27,7 +27,7 @@ import {
   type TokenProvider,
 } from '@forge/core';
 import { forge, forgeErrorHandler, PROBLEM_CONTENT_TYPE } from '@forge/express';
-import { forgeHooks } from '@forge/got';
+import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
 import {
@@ -314,10 +314,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
 
     // The same manager through got and ky.
     const [basicManager] = ccManagers as [TokenManager<never>];
-    const gotClient = got.extend({
-      prefixUrl: api.url,
-      hooks: forgeHooks(basicManager, { baseURL: api.url }),
-    });
+    const gotClient = gotWithForge(got.extend({ prefixUrl: api.url }), basicManager);
     await settle(gotClient.get('orders').json());
     const kyClient = kyWithForge(ky.create({ prefix: api.url }), basicManager, {
       baseURL: api.url,
@@ -327,11 +324,10 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     // Every adapter's own error objects after a 5xx and a final 401, logged whole.
     const axiosFailing = axios.create({ baseURL: api.url });
     axiosWithForge(axiosFailing, basicManager);
-    const gotFailing = got.extend({
-      prefixUrl: api.url,
-      hooks: forgeHooks(basicManager, { baseURL: api.url }),
-      retry: { limit: 0 },
-    });
+    const gotFailing = gotWithForge(
+      got.extend({ prefixUrl: api.url, retry: { limit: 0 } }),
+      basicManager,
+    );
     const kyFailing = kyWithForge(
       ky.create({ prefix: api.url, retry: { limit: 1, methods: [] } }),
       basicManager,
@@ -483,11 +479,10 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       const http = axios.create({ baseURL: api.url });
       axiosWithForge(http, broken);
       await settle(http.get('/orders'));
-      const gotBroken = got.extend({
-        prefixUrl: api.url,
-        hooks: forgeHooks(broken, { baseURL: api.url }),
-        retry: { limit: 0 },
-      });
+      const gotBroken = gotWithForge(
+        got.extend({ prefixUrl: api.url, retry: { limit: 0 } }),
+        broken,
+      );
       await settle(gotBroken.get('orders'));
       const kyBroken = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), broken, {
         baseURL: api.url,
