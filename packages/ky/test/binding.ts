@@ -5,7 +5,7 @@ import type {
   ContractResponse,
   JsonBody,
   StreamBody,
-} from '@forge/test-utils';
+} from '@forge/testkit/conformance';
 import { withForge } from '../src/index.js';
 
 /** The ky surface the binding uses, shared by ky 1 and ky 2. */

@@ -1,4 +1,4 @@
-import { runAdapterContract } from '@forge/test-utils';
+import { runAdapterContract } from '@forge/testkit/conformance';
 import ky1 from 'ky1';
 import { kyBinding } from './binding.js';
 

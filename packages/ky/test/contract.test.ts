@@ -1,4 +1,4 @@
-import { runAdapterContract } from '@forge/test-utils';
+import { runAdapterContract } from '@forge/testkit/conformance';
 import ky from 'ky';
 import { kyBinding } from './binding.js';
 

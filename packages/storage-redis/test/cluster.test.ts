@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Token } from '@forge/core';
-import {
-  freePort,
-  type RedisServer,
-  runStorageConformance,
-  skipWithoutRedis,
-  startRedisServer,
-} from '@forge/test-utils';
+import { freePort, type RedisServer, skipWithoutRedis, startRedisServer } from '@forge/test-utils';
+import { runStorageConformance } from '@forge/testkit/conformance';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTokenStorage } from '../src/index.js';
@@ -79,7 +74,9 @@ describe.skipIf(skipWithoutRedis)('RedisTokenStorage on a real 3-node Redis Clus
 
   runStorageConformance('RedisTokenStorage (Cluster)', () => new RedisTokenStorage(connect()), {
     lock: true,
-    ttlMs: 100,
+    subscribe: true,
+    peer: () => new RedisTokenStorage(connect()),
+    ttlMs: 300,
     advanceTime: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
 

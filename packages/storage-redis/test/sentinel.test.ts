@@ -1,11 +1,11 @@
 import { type StorageErrorEvent, TokenManager } from '@forge/core';
 import {
   type RedisServer,
-  runStorageConformance,
   skipWithoutRedis,
   startRedisSentinel,
   startRedisServer,
 } from '@forge/test-utils';
+import { runStorageConformance } from '@forge/testkit/conformance';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTokenStorage } from '../src/index.js';
@@ -128,7 +128,9 @@ describe.skipIf(skipWithoutRedis)('RedisTokenStorage on a real Redis Sentinel se
 
   runStorageConformance('RedisTokenStorage (Sentinel)', () => storage(), {
     lock: true,
-    ttlMs: 100,
+    subscribe: true,
+    peer: () => storage(),
+    ttlMs: 300,
     advanceTime: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
 
