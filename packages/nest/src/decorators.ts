@@ -1,11 +1,6 @@
 import { ConfigurationError } from '@forge/core';
 import { Inject } from '@nestjs/common';
-import {
-  getAuthorizerToken,
-  getForgeHttpServiceToken,
-  getTokenManagerToken,
-  recordRequested,
-} from './tokens.js';
+import { getAuthorizerToken, getForgeHttpServiceToken, getTokenManagerToken } from './tokens.js';
 
 function checkName(decorator: string, service: unknown): string {
   if (typeof service !== 'string' || service.length === 0) {
@@ -17,8 +12,10 @@ function checkName(decorator: string, service: unknown): string {
 }
 
 /**
- * Injects the `TokenManager` of a service configured in `ForgeModule`. An
- * unknown name fails the application's bootstrap with the configured names.
+ * Injects the `TokenManager` of a service configured in `ForgeModule`:
+ * `ForgeModule.forRoot` provides every service it configures, and
+ * `ForgeModule.forFeature([names])` provides the names a module uses (needed
+ * with `forRootAsync`), failing the bootstrap for a name that is not configured.
  *
  * @example
  * ```ts
@@ -29,14 +26,12 @@ function checkName(decorator: string, service: unknown): string {
  * ```
  */
 export function InjectTokenManager(service: string): PropertyDecorator & ParameterDecorator {
-  const name = checkName('InjectTokenManager', service);
-  recordRequested('manager', name);
-  return Inject(getTokenManagerToken(name));
+  return Inject(getTokenManagerToken(checkName('InjectTokenManager', service)));
 }
 
 /**
- * Injects the `Authorizer` of a configured service (core's `bearer(manager, policy)`),
- * for clients other than axios.
+ * Injects the `Authorizer` of a configured service (core's `bearer(manager, { policy })`),
+ * for clients other than axios. Provided like {@link InjectTokenManager}'s manager.
  *
  * @example
  * ```ts
@@ -44,9 +39,7 @@ export function InjectTokenManager(service: string): PropertyDecorator & Paramet
  * ```
  */
 export function InjectAuthorizer(service: string): PropertyDecorator & ParameterDecorator {
-  const name = checkName('InjectAuthorizer', service);
-  recordRequested('authorizer', name);
-  return Inject(getAuthorizerToken(name));
+  return Inject(getAuthorizerToken(checkName('InjectAuthorizer', service)));
 }
 
 /**
@@ -60,7 +53,5 @@ export function InjectAuthorizer(service: string): PropertyDecorator & Parameter
  * ```
  */
 export function InjectForgeHttpService(service: string): PropertyDecorator & ParameterDecorator {
-  const name = checkName('InjectForgeHttpService', service);
-  recordRequested('http', name);
-  return Inject(getForgeHttpServiceToken(name));
+  return Inject(getForgeHttpServiceToken(checkName('InjectForgeHttpService', service)));
 }

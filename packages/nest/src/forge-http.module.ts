@@ -6,25 +6,33 @@ import axios, { type CreateAxiosDefaults } from 'axios';
 import { ForgeService } from './forge.service.js';
 import { getForgeHttpServiceToken } from './tokens.js';
 
-/** Options of `ForgeHttpModule.register()`: the service, and axios defaults for its client. */
-export interface ForgeHttpModuleOptions extends CreateAxiosDefaults {
+/**
+ * Options of `ForgeHttpModule.register()`: the service, and axios defaults
+ * for its client. The client's `baseURL` is the service's.
+ *
+ * @example
+ * ```ts
+ * const options: ForgeHttpModuleOptions = { service: 'billing', timeout: 5_000 };
+ * ```
+ */
+export interface ForgeHttpModuleOptions extends Omit<CreateAxiosDefaults, 'baseURL'> {
   /** A service configured in `ForgeModule`. */
   readonly service: string;
-  /** Defaults to the service's `baseURL` in `ForgeModule`. */
-  readonly baseURL?: string;
 }
 
 /**
  * An `HttpService` (from `@nestjs/axios`) whose axios instance is authorized
- * for one service through `@forge/axios`: tokens are added to requests to the
- * service's origin and a 401 is retried once with a fresh token. Inject it as
+ * for one service through `@forge/axios`, with the service's `baseURL`,
+ * `policy` and `key`: tokens go only to the service's origin (and
+ * `policy.origins`), a 401 is retried once with a fresh token, and a request
+ * may pick the manager's key with `{ forge: { key } }`. Inject it as
  * `HttpService`, or with `@InjectForgeHttpService(name)` when a module
  * registers several. Needs `ForgeModule` to be global (its default).
  *
  * @example
  * ```ts
  * @Module({
- *   imports: [ForgeHttpModule.register({ service: 'billing', baseURL: 'https://billing.example', timeout: 5_000 })],
+ *   imports: [ForgeHttpModule.register({ service: 'billing', timeout: 5_000 })],
  *   providers: [InvoicesService],
  * })
  * export class InvoicesModule {}
@@ -32,7 +40,7 @@ export interface ForgeHttpModuleOptions extends CreateAxiosDefaults {
  * @Injectable()
  * export class InvoicesService {
  *   constructor(@Inject(HttpService) private readonly http: HttpService) {}
- *   list() { return firstValueFrom(this.http.get('/invoices')); }
+ *   list(tenant: string) { return firstValueFrom(this.http.get('/invoices', { forge: { key: tenant } })); }
  * }
  * ```
  */
@@ -49,29 +57,28 @@ export class ForgeHttpModule {
       throw new ConfigurationError(
         'service',
         'ForgeHttpModule.register() needs { service: "<name configured in ForgeModule>" }',
-        {
-          package: 'nest',
-        },
+        { package: 'nest' },
       );
     }
     const { service, ...axiosConfig } = options;
+    if ('baseURL' in axiosConfig) {
+      throw new ConfigurationError(
+        'baseURL',
+        `is the service's: set services.${service}.baseURL in ForgeModule`,
+        { package: 'nest' },
+      );
+    }
     const token = getForgeHttpServiceToken(service);
     const httpService: FactoryProvider<HttpService> = {
       provide: token,
-      useFactory: (forge: ForgeService) => {
-        const manager = forge.manager(service);
-        const baseURL = axiosConfig.baseURL ?? forge.baseURL(service);
-        if (baseURL === undefined) {
-          throw new ConfigurationError(
-            `ForgeHttpModule.register({ service: '${service}' }).baseURL`,
-            'is required when the service has no baseURL in ForgeModule',
-            { package: 'nest' },
-          );
-        }
-        const instance = axios.create({ ...axiosConfig, baseURL });
-        withForge(instance, manager, { ...forge.policy(service), baseURL });
-        return new HttpService(instance);
-      },
+      useFactory: (forge: ForgeService) =>
+        new HttpService(
+          withForge(
+            axios.create({ ...axiosConfig, baseURL: forge.baseURL(service) }),
+            forge.manager(service),
+            forge.options(service),
+          ),
+        ),
       inject: [ForgeService],
     };
     return {

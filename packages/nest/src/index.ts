@@ -2,12 +2,7 @@ export { InjectAuthorizer, InjectForgeHttpService, InjectTokenManager } from './
 export { ForgeModule } from './forge.module.js';
 export { ForgeService } from './forge.service.js';
 export { ForgeHttpModule, type ForgeHttpModuleOptions } from './forge-http.module.js';
-export type {
-  ClientCredentialsProviderConfig,
-  ForgeModuleAsyncOptions,
-  ForgeModuleOptions,
-  ForgeServiceConfig,
-} from './options.js';
+export type { ForgeModuleAsyncOptions, ForgeModuleOptions } from './options.js';
 export {
   FORGE_MODULE_OPTIONS,
   getAuthorizerToken,

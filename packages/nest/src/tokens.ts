@@ -1,12 +1,6 @@
 /** Injection token of the validated `ForgeModule` options. */
 export const FORGE_MODULE_OPTIONS = Symbol.for('forge.nest.options');
 
-// Names asked for through the decorators, so that ForgeModule can provide each
-// one and fail at bootstrap, listing the configured names, when one is unknown.
-const requestedManagers = new Set<string>();
-const requestedAuthorizers = new Set<string>();
-const requestedHttpServices = new Set<string>();
-
 /**
  * The injection token of a service's `TokenManager`, for `moduleRef.get()` or
  * custom providers; `@InjectTokenManager(name)` uses it.
@@ -43,19 +37,4 @@ export function getAuthorizerToken(service: string): string {
  */
 export function getForgeHttpServiceToken(service: string): string {
   return `ForgeHttpService(${service})`;
-}
-
-/** @internal */
-export function recordRequested(kind: 'manager' | 'authorizer' | 'http', service: string): void {
-  (kind === 'manager'
-    ? requestedManagers
-    : kind === 'authorizer'
-      ? requestedAuthorizers
-      : requestedHttpServices
-  ).add(service);
-}
-
-/** @internal */
-export function requested(): { managers: string[]; authorizers: string[] } {
-  return { managers: [...requestedManagers], authorizers: [...requestedAuthorizers] };
 }

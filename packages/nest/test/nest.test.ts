@@ -142,6 +142,8 @@ describe('ForgeModule with @nestjs/testing', () => {
             },
           }),
         }),
+        // The names are known only once the factory ran: this module declares the ones it injects.
+        ForgeModule.forFeature(['billing']),
       ],
       providers: [BillingTokens],
     }).compile();
@@ -161,7 +163,10 @@ describe('ForgeModule with @nestjs/testing', () => {
         ForgeModule.forRoot({
           services: {
             billing: billingConfig(),
-            crm: { provider: { type: 'client_credentials', clientId: 'crm' } },
+            crm: {
+              baseURL: api.url,
+              provider: { type: 'client_credentials', clientId: 'crm' },
+            },
           },
         }),
       ],
@@ -189,7 +194,7 @@ describe('ForgeModule with @nestjs/testing', () => {
       imports: [
         ForgeModule.forRoot({
           // @ts-expect-error: only client_credentials can be configured as data
-          services: { billing: { provider: { type: 'password' } } },
+          services: { billing: { baseURL: api.url, provider: { type: 'password' } } },
         }),
       ],
     }).compile();
