@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsdown';
 
-// @forge/core runs on any runtime with fetch and Web Crypto; every other
-// package is for Node (node: built-ins, Node frameworks and clients).
+// @forge/core and @forge/fetch run on any runtime with fetch and Web Crypto;
+// every other package is for Node (node: built-ins, Node frameworks and clients).
 const { name } = JSON.parse(readFileSync(`${process.cwd()}/package.json`, 'utf8')) as {
   name: string;
 };
@@ -22,7 +22,7 @@ export default defineConfig({
   cwd: process.cwd(),
   entry: ['src/index.ts', ...(SUBPATHS[name] ?? [])],
   format: ['esm', 'cjs'],
-  platform: name === '@forge/core' ? 'neutral' : 'node',
+  platform: name === '@forge/core' || name === '@forge/fetch' ? 'neutral' : 'node',
   target: 'node20',
   dts: true,
   sourcemap: false,

@@ -1,0 +1,6 @@
+export {
+  type FetchLike,
+  type ForgeFetch,
+  type ForgeRequestInit,
+  withForge,
+} from './with-forge.js';

@@ -1,0 +1,251 @@
+import { ConfigurationError, type ForgeOptions, type ForgeRequestOptions } from '@forge/core';
+import { type AuthorizerOrManager, createAdapter, type Sent } from '@forge/core/adapter';
+
+/**
+ * Any function with `fetch`'s call signature: `globalThis.fetch`, undici's
+ * `fetch`, a test double.
+ */
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** `fetch`'s `init`, with what one request may say to Forge. */
+export interface ForgeRequestInit<TKey = unknown> extends RequestInit {
+  /**
+   * `{ key }` picks the manager's token (tenant, user, scope) for this
+   * request instead of `ForgeOptions.key`. Never reaches the wrapped `fetch`.
+   */
+  forge?: ForgeRequestOptions<TKey> | undefined;
+}
+
+/** What {@link withForge} returns: `fetch`'s own signature, with `init.forge`. */
+export type ForgeFetch<TKey = unknown> = (
+  input: string | URL | Request,
+  init?: ForgeRequestInit<TKey>,
+) => Promise<Response>;
+
+/** Headers as this adapter holds them: the caller's record or a `Headers`. */
+type Held = Headers | Record<string, string>;
+
+const PKG = 'fetch';
+const FORM = /application\/x-www-form-urlencoded/i;
+// What fetch itself declares for a URLSearchParams body.
+const FORM_TYPE = 'application/x-www-form-urlencoded;charset=UTF-8';
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
+const ignore = (): void => undefined;
+
+// A Request of any fetch implementation (undici's own has another class than the global one).
+function isRequest(input: unknown): input is Request {
+  return (
+    typeof input === 'object' &&
+    input !== null &&
+    typeof (input as Partial<Request>).clone === 'function' &&
+    typeof (input as Partial<Request>).url === 'string'
+  );
+}
+
+// Records and `Headers` are read as they are; `[name, value]` pairs and
+// another implementation's `Headers` become a `Headers` the kit can read.
+function held(source: HeadersInit | null | undefined): Held {
+  if (source === undefined || source === null) return NONE;
+  if (source instanceof Headers) return source;
+  if (Symbol.iterator in source) return new Headers(source as HeadersInit);
+  return source as Record<string, string>;
+}
+
+function copy(headers: Held): Held {
+  return headers instanceof Headers ? new Headers(headers) : { ...headers };
+}
+
+function contentType(headers: Held): string | undefined {
+  if (headers instanceof Headers) return headers.get('content-type') ?? undefined;
+  for (const name in headers) {
+    if (name.toLowerCase() === 'content-type') return headers[name];
+  }
+  return undefined;
+}
+
+// Only on a 401: the kit reads a global `Headers`, and undici's own is another class.
+function webHeaders(headers: Headers): Headers {
+  return headers instanceof Headers ? headers : new Headers(headers);
+}
+
+/** Whether a body sent once can be sent again: everything but streams and async iterables. */
+function isReplayable(body: BodyInit | null): boolean {
+  if (body === null || typeof body !== 'object') return true;
+  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return false;
+  return typeof (body as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function';
+}
+
+// The text of a Request's body for an authorizer that reads bodies; bytes
+// that are not UTF-8 are not text, and a signer gets none, as for a Blob.
+async function textOf(request: Request): Promise<string | undefined> {
+  const bytes = await request.clone().arrayBuffer();
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Ends a wait (for a token, a renewal) when the caller's signal aborts, with
+ * the signal's reason, as fetch ends its own waits. The token request goes
+ * on for the requests after this one; its outcome is ignored here.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (signal === undefined || signal === null) return work;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      work.catch(ignore);
+      reject(signal.reason);
+      return;
+    }
+    const abort = () => reject(signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+/**
+ * Returns a new function with `fetch`'s signature whose requests stay
+ * authorized; `fetch` itself is unchanged. Each request asks the authorizer
+ * for credentials (only for allowed origins and paths); after a 401 the token
+ * is renewed and the request sent once more with the same key, when its body
+ * can be sent again. Redirects of an authorized request are followed here,
+ * one `redirect: 'manual'` fetch per hop, so that each hop is judged by the
+ * policy; a request sent with `redirect: 'manual'` or `'error'` is left alone.
+ * Everything else in `init` (`dispatcher`, `keepalive`, …) reaches `fetch`
+ * as given, on retries and redirect hops too.
+ *
+ * Pass a `TokenManager` (wrapped with `bearer()`) or any `Authorizer`. `fetch`
+ * has no base URL, so a manager needs `policy.baseURL` or `policy.origins`.
+ * A request picks the manager's key with `init.forge.key`; otherwise
+ * `options.key(request)` is asked.
+ *
+ * @example
+ * ```ts
+ * import { withForge } from '@forge/fetch';
+ *
+ * const api = withForge(fetch, manager, { policy: { baseURL: 'https://api.example.com' } });
+ * const orders = await (await api('https://api.example.com/orders')).json();
+ * const invoices = await api('https://api.example.com/invoices', { forge: { key: 'tenant-a' } });
+ * ```
+ */
+export function withForge<TKey = unknown>(
+  fetch: FetchLike,
+  authorizerOrManager: AuthorizerOrManager<TKey>,
+  options?: ForgeOptions<TKey>,
+): ForgeFetch<TKey> {
+  if (typeof fetch !== 'function') {
+    throw new ConfigurationError(
+      'fetch',
+      "must be a fetch function (globalThis.fetch, undici's fetch, …), e.g. withForge(fetch, manager, { policy: { baseURL: 'https://api.example.com' } })",
+      { package: PKG },
+    );
+  }
+  const forge = createAdapter(authorizerOrManager, options, { package: PKG });
+
+  return async function forgeFetch(input, init) {
+    const request = isRequest(input) ? input : undefined;
+    const url = request === undefined ? String(input) : request.url;
+    // `forge` stays here: the wrapped fetch gets the caller's init without it.
+    const { forge: perRequest, ...rest }: ForgeRequestInit<TKey> = init ?? {};
+    const own = init?.body ?? null;
+    // A Request's body travels in the Request unless init replaces it.
+    const carried = request !== undefined && own === null && request.body !== null;
+    const method = init?.method ?? request?.method ?? 'GET';
+    const signal = init?.signal ?? request?.signal;
+    const mode = init?.redirect ?? request?.redirect ?? 'follow';
+    let headers = held(init?.headers ?? request?.headers);
+    // fetch declares this type only when it sends; an authorizer must see the form as a form.
+    if (own instanceof URLSearchParams && contentType(headers) === undefined) {
+      headers = copy(headers);
+      if (headers instanceof Headers) headers.set('content-type', FORM_TYPE);
+      else headers['content-type'] = FORM_TYPE;
+    }
+    const body =
+      carried && (forge.signsBody || FORM.test(contentType(headers) ?? ''))
+        ? await textOf(request)
+        : own;
+
+    // A Request whose body Forge may send twice is cloned before each send:
+    // a send consumes the body, the copy keeps it for the retry or a 307/308.
+    let reserve: Request | undefined;
+    const take = (): Request => {
+      const next = reserve ?? (request as Request);
+      reserve = next.clone();
+      return next;
+    };
+    const release = (response: Response): Response => {
+      reserve?.body?.cancel().catch(ignore);
+      return response;
+    };
+
+    let retryOf: Sent | undefined;
+    for (;;) {
+      const sent = await untilAborted(
+        forge.authorize({ method, url, headers, body, forge: perRequest, retryOf }),
+        signal,
+      );
+      if (sent === undefined && retryOf === undefined) return fetch(input, rest);
+      const sending = copy(headers);
+      forge.setCredentials(sending, sent);
+      const authorization = sent?.authorization;
+      const target = authorization?.url ?? url;
+      const follows = mode === 'follow' && sent !== undefined;
+      const redirect = follows ? 'manual' : mode;
+      const replaced = authorization?.body ?? (own === null ? undefined : own);
+      let response: Response;
+      if (request !== undefined && target === url) {
+        // The Request keeps what init does not say (credentials mode, keepalive, …).
+        response = await fetch(carried ? take() : request, {
+          ...rest,
+          headers: sending,
+          body: replaced,
+          redirect,
+        });
+      } else {
+        const payload = replaced ?? (carried ? take().body : null);
+        response = await fetch(target, {
+          ...rest,
+          method,
+          headers: sending,
+          body: payload,
+          signal,
+          redirect,
+          ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}),
+        } as RequestInit);
+      }
+
+      let answer = response;
+      let answered = sent;
+      if (follows && response.status >= 300 && response.status < 400) {
+        const followed = await forge.followRedirects(
+          response,
+          { url: target, method: method.toUpperCase(), headers: new Headers(sending) },
+          sent,
+          {
+            send: (next, hop) => fetch(next, { ...rest, ...hop }),
+            replayBody: () =>
+              carried ? take().body : own === null ? null : isReplayable(own) ? own : undefined,
+            signal,
+          },
+        );
+        answer = followed.response;
+        answered = followed.sent;
+        // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
+        if (answer !== response) Object.defineProperty(answer, 'redirected', { value: true });
+      }
+      if (answer.status !== 401 || answered === undefined) return release(answer);
+      // The body is not handed to renew: a stream's 401 goes back to the
+      // caller, as fetch answers it, rather than failing; the token is renewed
+      // all the same, so the caller's next request gets the new one.
+      const renewed = await untilAborted(
+        forge.renew(answered, { status: answer.status, headers: webHeaders(answer.headers) }),
+        signal,
+      );
+      if (!renewed || !(carried || isReplayable(own))) return release(answer);
+      answer.body?.cancel().catch(ignore);
+      retryOf = answered;
+    }
+  };
+}
