@@ -90,11 +90,8 @@ describe('oldest peer majors against the testkit servers', () => {
 
   it('got 14 through @forge/got', async () => {
     const { default: got } = await import('got14');
-    const { forgeHooks } = await import('@forge/got');
-    const client = got.extend({
-      prefixUrl: api.url,
-      hooks: forgeHooks(manager(), { baseURL: api.url }),
-    });
+    const { withForge } = await import('@forge/got');
+    const client = withForge(got.extend({ prefixUrl: api.url }), manager());
     const body = await client.get('orders').json();
     assert.equal(body.ok, true);
   });

@@ -98,7 +98,7 @@ import { Redis } from 'ioredis';
 import { withForge } from '@forge/axios';
 import { ClientCredentialsTokenProvider, isForgeError, TokenManager } from '@forge/core';
 import { forge, forgeErrorHandler } from '@forge/express';
-import { forgeHooks } from '@forge/got';
+import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeModule } from '@forge/nest';
 import { oauth1Authorizer } from '@forge/oauth1';
@@ -117,7 +117,7 @@ export async function wire(): Promise<void> {
     storage: new RedisTokenStorage(new Redis({ lazyConnect: true })),
   });
   withForge(axios.create({ baseURL: 'https://api.example.com' }), manager);
-  got.extend({ hooks: forgeHooks(manager, { baseURL: 'https://api.example.com' }) });
+  gotWithForge(got.extend({ prefixUrl: 'https://api.example.com' }), manager);
   kyWithForge(ky, manager, { baseURL: 'https://api.example.com' });
   const app = express();
   app.use(forge({ services: { billing: { manager, baseURL: 'https://api.example.com' } } }));

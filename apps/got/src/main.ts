@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { ClientCredentialsTokenProvider, TokenManager } from '@forge/core';
-import { forgeHooks } from '@forge/got';
+import { withForge } from '@forge/got';
 import { startAuthServer, startResourceServer } from '@forge/testkit';
 import got from 'got';
 
@@ -29,11 +29,11 @@ export async function main(): Promise<GotExampleResult> {
     }),
   );
   try {
-    const orders = got.extend({
-      prefixUrl: api.url,
-      timeout: { request: 5_000 },
-      hooks: forgeHooks(manager, { baseURL: api.url }),
-    });
+    // The instance's prefixUrl is the one origin the token may go to.
+    const orders = withForge(
+      got.extend({ prefixUrl: api.url, timeout: { request: 5_000 } }),
+      manager,
+    );
 
     const first = await Promise.all([1, 2, 3, 4, 5].map((id) => orders.get(`orders/${id}`)));
     api.revokeAll();

@@ -1,4 +1,4 @@
-import { forgeHooks } from '@forge/got';
+import { withForge } from '@forge/got';
 import got from 'got';
 import { ordersManager } from './provider.js';
 import type { DemoAdapter } from './types.js';
@@ -7,12 +7,10 @@ export const gotAdapter: DemoAdapter = {
   name: 'got',
   async start(servers) {
     const manager = ordersManager(servers);
-    const client = got.extend({
-      prefixUrl: servers.api.url,
-      timeout: { request: 10_000 },
-      retry: { limit: 0 },
-      hooks: forgeHooks(manager, { baseURL: servers.api.url }),
-    });
+    const client = withForge(
+      got.extend({ prefixUrl: servers.api.url, timeout: { request: 10_000 }, retry: { limit: 0 } }),
+      manager,
+    );
     return {
       call: async (i) => (await client.get(`orders/${i}`)).statusCode,
       close: () => manager.close(),
