@@ -108,8 +108,7 @@ const forge: Library = {
       }),
       { skewMs: env.marginMs, ...(storage ? { storage } : {}) },
     );
-    const api = axios.create({ baseURL: env.apiUrl });
-    withForge(api, manager);
+    const api = withForge(axios.create({ baseURL: env.apiUrl }), manager);
     return {
       get: (path) => axiosStatus(api, path),
       async close() {

@@ -217,7 +217,7 @@ export interface HotPathRow {
 /**
  * The per-request cost of Forge on one axios instance against one server:
  * `requests` requests at concurrency 32 per run, with the token as a static
- * default header, then with `withForge` installed instead (same instance, same
+ * default header, then through `withForge(api, manager)` instead (made from it, same
  * token, same sockets), alternating for `rounds` rounds (odd rounds start with
  * Forge). Each is summarized by its median run.
  */
@@ -236,7 +236,12 @@ export async function hotPath(rounds: number, requests = 20_000): Promise<HotPat
   try {
     const token = await manager.getToken();
     const api = axios.create({ baseURL: servers.api.url });
-    const client: BenchClient = { get: (path) => axiosStatus(api, path), close: async () => {} };
+    // withForge returns a new instance; the static header runs on `api` itself.
+    let sending = api;
+    const client: BenchClient = {
+      get: (path) => axiosStatus(sending, path),
+      close: async () => {},
+    };
     const modes: readonly { name: string; install(): () => void }[] = [
       {
         name: 'static header (axios)',
@@ -247,7 +252,15 @@ export async function hotPath(rounds: number, requests = 20_000): Promise<HotPat
           };
         },
       },
-      { name: 'forge (axios + withForge)', install: () => withForge(api, manager) },
+      {
+        name: 'forge (axios + withForge)',
+        install() {
+          sending = withForge(api, manager);
+          return () => {
+            sending = api;
+          };
+        },
+      },
     ];
     const run = async (mode: (typeof modes)[number], count: number) => {
       const uninstall = mode.install();
@@ -318,7 +331,9 @@ export async function clientOverhead(
     baseURL: 'http://127.0.0.1:9',
     adapter: async (config) => ({ data: '', status: 200, statusText: 'OK', headers: {}, config }),
   });
-  const client: BenchClient = { get: (path) => axiosStatus(api, path), close: async () => {} };
+  // withForge returns a new instance; the static header runs on `api` itself.
+  let sending = api;
+  const client: BenchClient = { get: (path) => axiosStatus(sending, path), close: async () => {} };
   const modes: readonly { name: string; install(): () => void }[] = [
     {
       name: 'static header (axios)',
@@ -329,7 +344,15 @@ export async function clientOverhead(
         };
       },
     },
-    { name: 'forge (axios + withForge)', install: () => withForge(api, manager) },
+    {
+      name: 'forge (axios + withForge)',
+      install() {
+        sending = withForge(api, manager);
+        return () => {
+          sending = api;
+        };
+      },
+    },
   ];
   try {
     const perRequest = new Map<string, number[]>();

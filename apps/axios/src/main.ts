@@ -29,8 +29,7 @@ export async function main(): Promise<AxiosExampleResult> {
     }),
   );
   try {
-    const orders = axios.create({ baseURL: api.url, timeout: 5_000 });
-    withForge(orders, manager);
+    const orders = withForge(axios.create({ baseURL: api.url, timeout: 5_000 }), manager);
 
     const first = await Promise.all([1, 2, 3, 4, 5].map((id) => orders.get(`/orders/${id}`)));
     api.revokeAll();

@@ -7,8 +7,7 @@ export const axiosAdapter: DemoAdapter = {
   name: 'axios',
   async start(servers) {
     const manager = ordersManager(servers);
-    const client = axios.create({ baseURL: servers.api.url, timeout: 10_000 });
-    withForge(client, manager);
+    const client = withForge(axios.create({ baseURL: servers.api.url, timeout: 10_000 }), manager);
     return {
       call: async (i) => (await client.get(`/orders/${i}`)).status,
       close: () => manager.close(),
