@@ -154,6 +154,8 @@ export function withForge<TKey = unknown>(
     const carried = request !== undefined && own === null && request.body !== null;
     const method = init?.method ?? request?.method ?? 'GET';
     const signal = init?.signal ?? request?.signal;
+    // Already aborted: fail as fetch does, before asking for a token.
+    signal?.throwIfAborted();
     const mode = init?.redirect ?? request?.redirect ?? 'follow';
     let headers = held(init?.headers ?? request?.headers);
     // fetch declares this type only when it sends; an authorizer must see the form as a form.
