@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Authorizer, TokenManager, TokenStorage } from '@forge/core';
+import type { Authorizer, ForgeRequestOptions, TokenManager, TokenStorage } from '@forge/core';
 import { InMemoryTokenStorage } from '@forge/core';
 import {
   type AuthServer,
@@ -128,11 +128,30 @@ describe('ForgeModule on Nest 11', () => {
     await moduleRef.close();
   });
 
+  it('forRootAsync with forFeature provides the names a module injects', async () => {
+    @Module({ imports: [ForgeModule.forFeature(['billing'])], providers: [BillingTokens] })
+    class BillingModule {}
+
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ForgeModule.forRootAsync({
+          useFactory: async () => ({ services: { billing: billingConfig() } }),
+        }),
+        BillingModule,
+      ],
+    }).compile();
+    const { manager } = moduleRef.get(BillingTokens);
+    expect((await manager.getToken()).accessToken).toBeTruthy();
+    await moduleRef.close();
+  });
+
   it('fails at bootstrap with a ConfigurationError naming a misconfigured service', async () => {
     const error = await Test.createTestingModule({
       imports: [
         ForgeModule.forRoot({
-          services: { crm: { provider: { type: 'client_credentials', clientId: 'crm' } } },
+          services: {
+            crm: { baseURL: api.url, provider: { type: 'client_credentials', clientId: 'crm' } },
+          },
         }),
       ],
     })
@@ -206,6 +225,18 @@ describe('a real Nest 11 app on the Express platform', () => {
     async report(): Promise<unknown> {
       return (await firstValueFrom(this.billing.get('/report'))).data;
     }
+
+    // The client credentials manager takes { scope } as its key: one token per scope.
+    @Get('scoped')
+    async scoped(): Promise<unknown> {
+      // Typed here: @nestjs/axios 4 is CommonJS, so its HttpService takes
+      // axios's CommonJS declarations, which the ESM declarations of
+      // @forge/axios (loaded by this ESM file) do not augment with `forge`.
+      const config: Parameters<HttpService['get']>[1] & { forge: ForgeRequestOptions } = {
+        forge: { key: { scope: 'read' } },
+      };
+      return (await firstValueFrom(this.billing.get('/scoped', config))).data;
+    }
   }
 
   beforeAll(async () => {
@@ -248,6 +279,13 @@ describe('a real Nest 11 app on the Express platform', () => {
     expect(await (await fetch(`${url}/report`)).json()).toMatchObject({ path: '/report' });
     expect(auth.tokenRequests()).toBe(1);
     expect(api.requests({ status: 200 })).toBe(7);
+  });
+
+  it("a request picks the manager's key with axios's { forge: { key } }", async () => {
+    expect(await (await fetch(`${url}/report/scoped`)).json()).toMatchObject({
+      path: '/scoped',
+      scope: 'read',
+    });
   });
 
   it('retries with a new token after the API revoked the old one', async () => {

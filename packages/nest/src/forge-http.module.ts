@@ -1,3 +1,6 @@
+// Also brings @forge/axios's per-request `forge` option into axios's types,
+// for this package's declarations as for its users.
+import '@forge/axios';
 import { withForge } from '@forge/axios';
 import { ConfigurationError } from '@forge/core';
 import { HttpService } from '@nestjs/axios';
