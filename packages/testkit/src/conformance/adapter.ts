@@ -307,14 +307,26 @@ export function runAdapterContract(binding: AdapterBinding): void {
       auth.resetCounters();
       api.resetCounters();
       const pending = Array.from({ length: 200 }, (_, i) => client.get(`/hot/${i}`));
-      // The requests are still waiting for their (cached) token: every one arrives revoked.
+      // The requests are still waiting for their (cached) token: a client calls
+      // its adapter at once, so every one arrives revoked. A binding with a hop
+      // of its own (Express: an HTTP request to the app) lets later ones start
+      // after the refresh, with the new token: fewer 401s, the same rules.
       api.revokeAll();
       const results = await Promise.all(pending);
       expect(results.filter((r) => r.status === 200)).toHaveLength(200);
       expect(auth.tokenRequests()).toBe(1);
-      expect(api.requests({ status: 401 })).toBe(200);
+      expect(api.requests({ status: 401 })).toBeGreaterThan(0);
       expect(api.requests({ status: 200 })).toBe(200);
-      expect(api.requests()).toBe(400);
+      // Per request (each has its own path): one 401 at most, then one success.
+      const byPath = new Map<string, number[]>();
+      for (const { path, status } of api.requestLog()) {
+        byPath.set(path, [...(byPath.get(path) ?? []), status]);
+      }
+      expect(byPath.size).toBe(200);
+      const sequences = new Set([...byPath.values()].map((statuses) => statuses.join(',')));
+      expect(
+        [...sequences].filter((sequence) => sequence !== '200' && sequence !== '401,200'),
+      ).toEqual([]);
     });
 
     it('a second 401 goes back to the caller instead of looping', async () => {
