@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { withForge as withForgeAxios } from '@forge/axios';
 import { Token, TokenManager } from '@forge/core';
+import { withForge as withForgeFetch } from '@forge/fetch';
 import { withForge as withForgeGot } from '@forge/got';
 import { withForge as withForgeKy } from '@forge/ky';
 import axios from 'axios';
@@ -105,6 +106,19 @@ function kyPair(): Pair {
   };
 }
 
+// fetch has no hook: the baseline is the bare wrapper users write around it.
+function fetchPair(): Pair {
+  const answer: typeof fetch = async () => new Response('', { status: 200 });
+  const baseline: typeof fetch = (input, init) =>
+    answer(input, { ...init, headers: { ...(init?.headers as object), authorization: STATIC } });
+  const forge = withForgeFetch(answer, manager, { policy: { baseURL: BASE } });
+  return {
+    client: 'fetch',
+    baseline: async () => (await baseline(`${BASE}/orders`)).status,
+    forge: async () => (await forge(`${BASE}/orders`)).status,
+  };
+}
+
 async function timeUs(send: Send): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < REQUESTS; i++) {
@@ -142,5 +156,5 @@ console.log(
 );
 console.log('| client | static header | withForge | added | met |');
 console.log('| ------ | ------------- | --------- | ----- | --- |');
-for (const pair of [axiosPair(), gotPair(), kyPair()]) await measure(pair);
+for (const pair of [axiosPair(), gotPair(), kyPair(), fetchPair()]) await measure(pair);
 await manager.close();

@@ -32,6 +32,10 @@ const FORM_TYPE = 'application/x-www-form-urlencoded;charset=UTF-8';
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 const ignore = (): void => undefined;
 
+function withoutForge({ forge: _, ...init }: ForgeRequestInit<unknown>): RequestInit {
+  return init;
+}
+
 // A Request of any fetch implementation (undici's own has another class than the global one).
 function isRequest(input: unknown): input is Request {
   return (
@@ -147,8 +151,9 @@ export function withForge<TKey = unknown>(
   return async function forgeFetch(input, init) {
     const request = isRequest(input) ? input : undefined;
     const url = request === undefined ? String(input) : request.url;
+    const perRequest = init?.forge;
     // `forge` stays here: the wrapped fetch gets the caller's init without it.
-    const { forge: perRequest, ...rest }: ForgeRequestInit<TKey> = init ?? {};
+    const rest: RequestInit = init === undefined ? {} : 'forge' in init ? withoutForge(init) : init;
     const own = init?.body ?? null;
     // A Request's body travels in the Request unless init replaces it.
     const carried = request !== undefined && own === null && request.body !== null;
