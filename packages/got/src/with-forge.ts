@@ -3,6 +3,7 @@ import {
   type AuthorizerOrManager,
   createAdapter,
   type ForgeAdapter,
+  type HeaderSource,
   type RedirectChain,
 } from '@forge/core/adapter';
 import type {
@@ -46,6 +47,40 @@ function lineageOf(options: { readonly context?: unknown } | undefined): Lineage
   return (options?.context as Record<symbol, Lineage | undefined> | undefined)?.[LINEAGE];
 }
 
+/**
+ * got's request headers as the kit changes them. got keeps header names in
+ * lower case, so one lookup per name does: walking got 16's headers, a Proxy,
+ * costs more than the rest of the work Forge does per request.
+ */
+class GotHeaders {
+  readonly #headers: Record<string, unknown>;
+
+  constructor(options: { readonly headers: unknown }) {
+    this.#headers = options.headers as Record<string, unknown>;
+  }
+
+  get(name: string): unknown {
+    return this.#headers[name];
+  }
+
+  set(name: string, value: string): void {
+    this.#headers[name] = value;
+  }
+
+  delete(name: string): void {
+    delete this.#headers[name];
+  }
+}
+
+// What the authorizer reads. got 16's getInternalHeaders() hands the object
+// behind the headers Proxy, much cheaper to copy; got 14 has no Proxy.
+function readHeaders(options: { readonly headers: unknown }): HeaderSource {
+  const internal = (options as { getInternalHeaders?: () => HeaderSource }).getInternalHeaders;
+  return typeof internal === 'function'
+    ? internal.call(options)
+    : (options.headers as HeaderSource);
+}
+
 function isGot(value: unknown): value is GotInstance {
   return (
     typeof value === 'function' &&
@@ -72,7 +107,7 @@ function hooks(forge: ForgeAdapter) {
       lineage = { chain: undefined, withheld: false, retrying: false };
       context[LINEAGE] = lineage;
     }
-    const headers = options.headers as Record<string, unknown>;
+    const headers = new GotHeaders(options);
     const previous = forge.recall(lineage);
     // A hop or a resend starts from a copy of the previous options, our
     // headers included: they are ours, not the caller's.
@@ -86,7 +121,7 @@ function hooks(forge: ForgeAdapter) {
     const sent = await forge.authorize({
       method: options.method,
       url: String(options.url),
-      headers,
+      headers: readHeaders(options),
       body: clientBody(options),
       forge: context.forge,
       ...(retrying ? { retryOf: previous } : { continues: previous }),
@@ -102,7 +137,7 @@ function hooks(forge: ForgeAdapter) {
       options.form = undefined;
       options.body = authorization.body;
       // got 14 computed the length from the old body before this hook ran.
-      headers['content-length'] = String(new TextEncoder().encode(authorization.body).length);
+      headers.set('content-length', String(new TextEncoder().encode(authorization.body).length));
     }
     forge.remember(lineage, sent);
   };
@@ -133,7 +168,7 @@ function hooks(forge: ForgeAdapter) {
     const lineage = lineageOf(options);
     if (lineage === undefined) return;
     const previous = forge.recall(lineage);
-    forge.removeCredentials(options.headers as Record<string, unknown>, previous);
+    forge.removeCredentials(new GotHeaders(options), previous);
     lineage.chain ??= forge.redirectChain();
     const from = response.url || response.requestUrl.toString();
     if (previous === undefined || !lineage.chain.permits(from, String(options.url))) {
@@ -146,7 +181,7 @@ function hooks(forge: ForgeAdapter) {
     const { options } = error;
     const lineage = lineageOf(options);
     if (lineage !== undefined) {
-      forge.removeCredentials(options.headers as Record<string, unknown>, forge.recall(lineage));
+      forge.removeCredentials(new GotHeaders(options), forge.recall(lineage));
     }
     // got wraps what a hook throws; the caller should get Forge's typed error.
     return (error.cause instanceof ForgeError ? error.cause : error) as RequestError;
