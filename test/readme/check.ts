@@ -124,6 +124,10 @@ for (const example of examples) {
   }
 }
 
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 function describe(example: Example, diagnostic: ts.Diagnostic): string {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n    ');
   const where = `block ${example.block.index}`;
@@ -156,7 +160,7 @@ for (const [readme, messages] of failures) {
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
-  `\nreadme: ${examples.length} examples from ${readmes.length} READMEs type-checked in ${seconds} s` +
+  `\nreadme: ${plural(examples.length, 'example')} from ${plural(readmes.length, 'README')} type-checked in ${seconds} s` +
     (failures.size > 0 ? `; failures in ${[...failures.keys()].join(', ')}` : ''),
 );
 if (failures.size > 0) process.exitCode = 1;
