@@ -95,6 +95,9 @@ export interface AdapterBinding {
 }
 
 const MANAGER_OPTIONS: TokenManagerOptions = { skewMs: 100, refreshAhead: false };
+// The cases with 1,000 requests or a real token expiry take seconds on a busy
+// machine: more than vitest's default 5 s test timeout, which the others keep.
+const LONG_MS = 30_000;
 
 /** The keys of the keyed manager: each is one of the server's clients, so `client_id` tells them apart. */
 type ContractKey = 'post' | 'basic';
@@ -284,22 +287,30 @@ export function runAdapterContract(binding: AdapterBinding): void {
       });
     });
 
-    it('reuses the cached token: 1,000 requests, one token request', async () => {
-      const { client } = fresh();
-      const results = await inWaves(1_000, 50, (i) => client.get(`/items/${i}`));
-      expect(results.every((r) => r.status === 200)).toBe(true);
-      expect(auth.tokenRequests()).toBe(1);
-      expect(api.requests({ status: 200 })).toBe(1_000);
-    });
+    it(
+      'reuses the cached token: 1,000 requests, one token request',
+      async () => {
+        const { client } = fresh();
+        const results = await inWaves(1_000, 50, (i) => client.get(`/items/${i}`));
+        expect(results.every((r) => r.status === 200)).toBe(true);
+        expect(auth.tokenRequests()).toBe(1);
+        expect(api.requests({ status: 200 })).toBe(1_000);
+      },
+      LONG_MS,
+    );
 
-    it('1,000 concurrent requests on a cold client make exactly one token request', async () => {
-      const { client } = fresh();
-      const results = await Promise.all(
-        Array.from({ length: 1_000 }, (_, i) => client.get(`/cold/${i}`)),
-      );
-      expect(results.filter((r) => r.status === 200)).toHaveLength(1_000);
-      expect(auth.tokenRequests()).toBe(1);
-    });
+    it(
+      '1,000 concurrent requests on a cold client make exactly one token request',
+      async () => {
+        const { client } = fresh();
+        const results = await Promise.all(
+          Array.from({ length: 1_000 }, (_, i) => client.get(`/cold/${i}`)),
+        );
+        expect(results.filter((r) => r.status === 200)).toHaveLength(1_000);
+        expect(auth.tokenRequests()).toBe(1);
+      },
+      LONG_MS,
+    );
 
     it('a server-side revocation during 200 concurrent requests: one refresh, one retry each, no failure', async () => {
       const { client } = fresh();
@@ -447,30 +458,34 @@ export function runAdapterContract(binding: AdapterBinding): void {
       expect(api.lastRequest()).toMatchObject({ authorizationScheme: 'Bearer' });
     });
 
-    it('keeps an expiring token invisible to callers', async () => {
-      const shortLived = await startAuthServer({ accessTokenTtlSeconds: 1 });
-      const server = await startResourceServer({ auth: shortLived });
-      try {
-        const client = make(server.url, newManager(shortLived));
-        const deadline = Date.now() + 2_500;
-        const statuses: number[] = [];
-        // Bounded in time and count; stops once a second token was needed.
-        for (let wave = 0; wave < 400 && Date.now() < deadline; wave += 1) {
-          const results = await Promise.all(
-            Array.from({ length: 5 }, (_, i) => client.get(`/tick/${wave}/${i}`)),
-          );
-          statuses.push(...results.map((r) => r.status));
-          if (shortLived.tokenRequests() >= 2 && wave > 3) break;
-          await new Promise((resolve) => setTimeout(resolve, 20));
+    it(
+      'keeps an expiring token invisible to callers',
+      async () => {
+        const shortLived = await startAuthServer({ accessTokenTtlSeconds: 1 });
+        const server = await startResourceServer({ auth: shortLived });
+        try {
+          const client = make(server.url, newManager(shortLived));
+          const deadline = Date.now() + 2_500;
+          const statuses: number[] = [];
+          // Bounded in time and count; stops once a second token was needed.
+          for (let wave = 0; wave < 400 && Date.now() < deadline; wave += 1) {
+            const results = await Promise.all(
+              Array.from({ length: 5 }, (_, i) => client.get(`/tick/${wave}/${i}`)),
+            );
+            statuses.push(...results.map((r) => r.status));
+            if (shortLived.tokenRequests() >= 2 && wave > 3) break;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          expect(shortLived.tokenRequests()).toBeGreaterThanOrEqual(2);
+          expect(statuses.length).toBeGreaterThan(0);
+          expect(statuses.filter((status) => status !== 200)).toEqual([]);
+        } finally {
+          await server.close();
+          await shortLived.close();
         }
-        expect(shortLived.tokenRequests()).toBeGreaterThanOrEqual(2);
-        expect(statuses.length).toBeGreaterThan(0);
-        expect(statuses.filter((status) => status !== 200)).toEqual([]);
-      } finally {
-        await server.close();
-        await shortLived.close();
-      }
-    });
+      },
+      LONG_MS,
+    );
 
     it('a token endpoint failure reaches the caller as a typed ForgeError with method and URL, no secret', async () => {
       auth.resetCounters();
