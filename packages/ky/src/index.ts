@@ -1,1 +1,1 @@
-export { type ForgeKyOptions, type KyLike, withForge } from './with-forge.js';
+export { type KyDefaults, type KyLike, withForge } from './with-forge.js';

@@ -1,149 +1,137 @@
+import { ConfigurationError, type ForgeOptions, isForgeError } from '@forge/core';
 import {
-  type Authorization,
-  type AuthorizationRequest,
-  type Authorizer,
   type AuthorizerOrManager,
-  authorizationBody,
-  authorizeRequest,
-  ConfigurationError,
-  ForgeError,
-  followRedirects,
-  type RedirectHop,
-  type RequestPolicyOptions,
-  removeCredentials,
-  resolveAuthorizer,
-  retryAfterUnauthorized,
-  setCredentials,
-} from '@forge/core';
+  createAdapter,
+  type ForgeAdapter,
+  type Sent,
+} from '@forge/core/adapter';
 
 /**
- * Options of {@link withForge}: the request policy when a token manager is
- * passed. ky does not expose an instance's `prefix`/`prefixUrl`, so name the
- * API's origin with `baseURL` or `origins`.
+ * The defaults of a ky instance (ky 1 or 2) that {@link withForge} reads:
+ * the base URL (ky 2 `prefix` or `baseUrl`, ky 1 `prefixUrl`), and what
+ * Forge builds on (`fetch`, `redirect`, `retry`).
  */
-export type ForgeKyOptions = RequestPolicyOptions;
-
-/** The part of a ky instance (ky 1 or 2) that {@link withForge} uses. */
-export interface KyLike<T> {
-  extend(options: object): T;
-  retry?(options?: { delay?: number; code?: string }): unknown;
+export interface KyDefaults {
+  readonly prefix?: string | URL | undefined;
+  readonly prefixUrl?: string | URL | undefined;
+  readonly baseUrl?: string | URL | undefined;
+  readonly fetch?:
+    | ((input: string | URL | Request, init?: RequestInit) => Promise<Response>)
+    | undefined;
+  readonly redirect?: RequestRedirect | undefined;
+  readonly retry?: unknown;
 }
 
+/** The part of a ky instance (ky 1.14 or later, or ky 2) that {@link withForge} uses. */
+export interface KyLike<T> {
+  extend(options: (parent: KyDefaults) => object): T;
+}
+
+/** What was sent with one request, and what this adapter needs for its answer. */
+interface KySent extends Sent {
+  /** Whether Forge follows the request's redirects (the caller did not ask for them). */
+  readonly follows: boolean;
+  /** The body as ky built it from the caller's `body` or `json`: what a resend sends again. */
+  readonly body: unknown;
+}
+
+/** What ky hands a hook: ky 2 one state object, ky 1 `(request, options, …)`. */
 interface HookState {
   readonly request: Request;
   readonly options: {
-    readonly context?: Record<string, unknown>;
+    readonly context: Context;
     readonly body?: unknown;
-    readonly retry?: { readonly limit?: number };
-    readonly fetch?: typeof fetch;
-    readonly dispatcher?: unknown;
-    readonly timeout?: number | false;
+    readonly redirect?: unknown;
   };
-  readonly response?: Response;
-  readonly retryCount: number;
 }
 
-interface Sent {
-  readonly request: AuthorizationRequest;
-  authorization: Authorization | undefined;
-  attempt: number;
-  /** Whether this adapter follows the request's redirects (the caller left `redirect: 'follow'`). */
-  readonly follows: boolean;
-}
+/** ky's per-request `context`: the caller's, plus what Forge sent last. */
+type Context = Record<string, unknown> & { [LATEST]?: KySent };
+
+type Fetch = (input: Request | string, init?: RequestInit) => Promise<Response>;
 
 const PKG = 'ky';
-const REDIRECT = new Set([301, 302, 303, 307, 308]);
-// Set by the init hook (ky 2) on a request whose redirects this adapter follows.
-const FOLLOWS = '@forge/ky:follows';
-const SENDING = '@forge/ky:sending';
-const KY_DEFAULT_TIMEOUT = 10_000;
+// Kept in the request's `context`, which ky makes anew for each call and hands
+// every hook of it: its retries and errors find the request's credentials there.
+// A symbol stays out of JSON and of ky's option merges.
+const LATEST = Symbol('@forge/ky:sent');
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Forge's own `redirect: 'manual'`, set as the instance's default. ky builds
+// every Request with it at once (WebIDL reads an enum with ToString), so no
+// request is rebuilt to switch its mode; by identity the hooks tell it from a
+// caller's own per-request `'manual'`, whose redirects are the caller's.
+const FORGE_MANUAL = Object.freeze(new String('manual'));
 
-/** How ky sends a request: what the redirect hops Forge follows need too. */
-interface Sending {
-  readonly fetch?: typeof fetch | undefined;
-  readonly timeout?: number | false | undefined;
-}
-
-// ky 2 hands every hook one state object; ky 1 passes (request, options, response?, state).
 function hookState(args: readonly unknown[]): HookState {
-  const [first, options, third, fourth] = args;
-  if (!(first instanceof Request)) return first as HookState;
-  const response = third instanceof Response ? third : undefined;
-  const extra = (response ? fourth : third) as { retryCount?: number } | undefined;
-  return {
-    request: first,
-    options: options as HookState['options'],
-    response,
-    retryCount: extra?.retryCount ?? 0,
-  };
+  const [first, options] = args;
+  return first instanceof Request
+    ? { request: first, options: options as HookState['options'] }
+    : (first as HookState);
 }
 
-function lowerCaseHeaders(headers: Headers): Record<string, string> {
-  const record: Record<string, string> = {};
-  headers.forEach((value, name) => {
-    record[name] = value;
-  });
-  return record;
+// The origin the instance's requests go to: ky joins `prefix` (ky 2) or
+// `prefixUrl` (ky 1) before the path, and resolves the result against
+// `baseUrl` (ky 2). A relative one (a browser page's) names no origin here.
+function clientBase(parent: KyDefaults): string | undefined {
+  const prefix = parent.prefix || parent.prefixUrl || undefined;
+  const base = parent.baseUrl || undefined;
+  if (prefix === undefined && base === undefined) return undefined;
+  try {
+    return new URL(String(prefix ?? base), base === undefined ? undefined : String(base)).href;
+  } catch {
+    return undefined;
+  }
 }
 
-// ky has already serialized `json` into `body` (a string) and built the
-// Request from it. For a signer, read the text back from the Request: an
-// earlier hook may have replaced it, and those are the bytes fetch sends.
-async function requestBody(
-  authorizer: Authorizer,
-  request: Request,
-  body: unknown,
-  headers: Record<string, string>,
-): Promise<string | URLSearchParams | undefined> {
-  const text =
-    authorizer.signsBody === true && typeof body === 'string' && request.body !== null
-      ? await request.clone().text()
-      : body;
-  return authorizationBody(authorizer, text, headers['content-type']);
-}
-
-type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
-
-// Retries of a 401 that Forge forces (`ky.retry()` from afterResponse) count
-// against ky's `retry.limit`, so a caller's `retry: 0` (meant for 5xx) would
-// silently switch renewal off. They get their own budget on top; the caller's
-// limit still bounds every other retry, and the auth retry strategy bounds these.
-const RENEWAL_BUDGET = 10;
-const KY_DEFAULT_LIMIT = 2;
-const withRenewal = new WeakSet<object>();
-
-// Also: ky 1 retries whatever a hook throws; a failed authorization must reach
-// the caller at once instead.
-function withRenewalBudget(retry: unknown): object {
-  if (typeof retry === 'object' && retry !== null && withRenewal.has(retry)) return retry;
-  const base: { limit?: number; shouldRetry?: ShouldRetry } =
+// ky 1 retries whatever a hook or `fetch` throws: a request Forge could not
+// authorize must reach the caller at once instead. (ky 2 retries only
+// network errors, timeouts and HTTP errors; this is a no-op there.)
+function withoutForgeErrors(retry: unknown): object {
+  type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
+  const own: { limit?: number; shouldRetry?: ShouldRetry } =
     typeof retry === 'number'
       ? { limit: retry }
       : typeof retry === 'object' && retry !== null
         ? retry
         : {};
-  const limit = base.limit ?? KY_DEFAULT_LIMIT;
-  const own = base.shouldRetry;
-  const budgeted = {
-    ...base,
-    limit: limit + RENEWAL_BUDGET,
-    // ky 1 and 2 both pass the 1-based number of the retry being decided.
+  return {
+    ...own,
     shouldRetry: (state: { error: unknown; retryCount: number }) =>
-      state.error instanceof ForgeError || state.retryCount > limit ? false : own?.(state),
+      isForgeError(state.error) ? false : own.shouldRetry?.(state),
   };
-  withRenewal.add(budgeted);
-  return budgeted;
+}
+
+// A request sent again after a 401, with `headers` as they are now; `current`
+// when nothing else changes (no body, same URL): a bodiless Request can be
+// fetched again.
+function resendable(current: Request, url: string, body: BodyInit | null | undefined): Request {
+  if (url === current.url && body === null && current.body === null) return current;
+  const init = { headers: current.headers, body, duplex: 'half' } as RequestInit;
+  if (url === current.url) return new Request(current, init);
+  return new Request(url, {
+    ...init,
+    method: current.method,
+    signal: current.signal,
+    redirect: current.redirect,
+    credentials: current.credentials,
+  });
+}
+
+function ignore(): void {
+  // A body nobody reads any more: cancelling it may fail, and that is fine.
 }
 
 /**
- * Returns a new ky instance (via `ky.extend`) whose requests stay authorized:
- * `beforeRequest` asks the authorizer for credentials (only allowed origins and
- * paths), `afterResponse` renews the token after a 401 and forces a retry with
- * the instance's `ky.retry()`, and `beforeRetry` puts the new credentials on the
- * retried request. Works with ky 1 and ky 2. The renewal retries do not use up
- * ky's `retry.limit`: with `retry: 0` a 401 is still renewed and retried once.
- * Redirects are followed by `fetch`, which drops `Authorization` on a redirect
- * to another origin.
+ * Returns a new ky instance, made with `ky.extend()`, whose requests stay
+ * authorized; the instance you pass is unchanged. Its `prefix` (ky 2),
+ * `prefixUrl` (ky 1) or `baseUrl` is the default origin for credentials.
+ * A request picks the manager's key with `context: { forge: { key } }`.
+ * Works with ky 1.14 and later and with ky 2.
+ *
+ * `beforeRequest` asks the authorizer for credentials; the instance's
+ * `fetch` (yours, or the platform's) is wrapped to follow redirects, judging
+ * every hop, and to renew the token and send the request once more after a
+ * 401. The renewal is Forge's, not one of ky's retries: `retry: 0` leaves it on.
  *
  * @example
  * ```ts
@@ -151,207 +139,227 @@ function withRenewalBudget(retry: unknown): object {
  * import { withForge } from '@forge/ky';
  *
  * const api = withForge(ky.create({ prefix: 'https://api.example.com' }), manager, {
- *   baseURL: 'https://api.example.com',
+ *   policy: { excludedPathPatterns: ['/public/**'] },
  * });
  * const orders = await api.get('orders').json();
+ * const invoices = await api.get('invoices', { context: { forge: { key: 'tenant-a' } } }).json();
  * ```
  */
-export function withForge<T extends KyLike<T>>(
+export function withForge<T extends KyLike<T>, TKey = never>(
   ky: T,
-  authorizerOrManager: AuthorizerOrManager,
-  options?: ForgeKyOptions,
+  authorizerOrManager: AuthorizerOrManager<TKey>,
+  options?: ForgeOptions<TKey>,
 ): T {
   if (
     (typeof ky !== 'function' && typeof ky !== 'object') ||
     ky === null ||
-    typeof ky.extend !== 'function' ||
-    typeof ky.retry !== 'function'
+    typeof ky.extend !== 'function'
   ) {
     throw new ConfigurationError(
       'ky',
-      'must be a ky instance (ky, ky.create() or ky.extend()) from ky 1.14 or later, which has ky.retry()',
-      {
-        package: PKG,
-      },
+      'must be a ky instance (ky, ky.create() or ky.extend()) from ky 1.14 or later',
+      { package: PKG },
     );
   }
-  const retry = ky.retry.bind(ky);
-  const authorizer = resolveAuthorizer(authorizerOrManager, options, undefined, PKG);
-  // Keyed by the options object ky hands every hook of one request, and by the
-  // request's `context` (ky 2 copies it per request) for when a hook replaced
-  // the request and with it the options snapshot.
-  const sent = new WeakMap<object, Sent>();
-  const find = (options: HookState['options']): Sent | undefined =>
-    sent.get(options) ?? (options.context === undefined ? undefined : sent.get(options.context));
+  // ky calls this at once, with the instance's own options.
+  return ky.extend((parent) => {
+    const forge = createAdapter(authorizerOrManager, options, {
+      package: PKG,
+      baseURL: clientBase(parent),
+    });
+    return kyOptions(forge, parent);
+  });
+}
 
-  const beforeRequest = async (...args: unknown[]): Promise<Request | undefined> => {
-    const { request, options } = hookState(args);
-    // ky 1 runs beforeRequest again on every retry; beforeRetry has already re-authorized it.
-    if (sent.has(options)) return undefined;
-    const headers = lowerCaseHeaders(request.headers);
-    const described: AuthorizationRequest = {
-      method: request.method,
-      url: request.url,
-      headers,
-      body: await requestBody(authorizer, request, options.body, headers),
-      attempt: 0,
-    };
-    const authorization = await authorizeRequest(authorizer, described, PKG);
-    // ky 2's init hook already asked for manual redirects; ky 1 has no init hook.
-    const follows = options.context?.[FOLLOWS] === true || request.redirect === 'follow';
-    const entry: Sent = { request: described, authorization, attempt: 0, follows };
-    sent.set(options, entry);
-    if (options.context !== undefined) sent.set(options.context, entry);
-    if (authorization === undefined) return undefined;
-    setCredentials(request.headers, authorization);
-    const manual = follows && request.redirect !== 'manual';
-    if (authorization.url === undefined && authorization.body === undefined && !manual) {
-      return undefined;
-    }
-    return new Request(authorization.url ?? request.url, {
+function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
+  // Everything remembered here is a KySent, under the Request ky hands `fetch`.
+  const recall = (request: Request) => forge.recall(request) as KySent | undefined;
+
+  const authorized = (request: Request, options: HookState['options'], sent: KySent) => {
+    forge.setCredentials(request.headers, sent);
+    forge.remember(request, sent);
+    options.context[LATEST] = sent;
+  };
+
+  // Forge follows a request's redirects unless the caller asked for them:
+  // with its own default mode, or with `redirect: 'follow'` on the request.
+  const follows = (request: Request, options: HookState['options']) =>
+    options.redirect === FORGE_MANUAL || request.redirect === 'follow';
+
+  // A request Forge set to manual redirects, sent without credentials: fetch
+  // follows its redirects itself, as it would have without Forge.
+  const unauthorized = (request: Request, options: HookState['options']) =>
+    options.redirect === FORGE_MANUAL && request.redirect === 'manual'
+      ? new Request(request, { redirect: 'follow' })
+      : undefined;
+
+  // What ky sends next, with the credentials of `sent`: the same Request,
+  // unless the authorizer replaced its URL or body, or its mode must change.
+  const sending = (request: Request, sent: KySent): Request => {
+    const { url, body } = sent.authorization;
+    const manual = sent.follows && request.redirect !== 'manual';
+    if (url === undefined && body === undefined && !manual) return request;
+    return new Request(url ?? request.url, {
       method: request.method,
       headers: request.headers,
-      body: authorization.body ?? request.body,
+      body: body ?? request.body,
       signal: request.signal,
-      redirect: follows ? 'manual' : request.redirect,
+      redirect: sent.follows ? 'manual' : request.redirect,
       credentials: request.credentials,
       duplex: 'half',
     } as RequestInit);
   };
 
-  // fetch was told not to follow redirects: follow them here, judging every hop.
-  const followed = async (
-    state: HookState,
-    response: Response,
-    entry: Sent,
-  ): Promise<{ response: Response; authorization: Authorization | undefined }> => {
-    const { request, options } = state;
-    const sending = (options.context?.[SENDING] as Sending | undefined) ?? options;
-    const send = sending.fetch ?? globalThis.fetch;
-    const timeout = sending.timeout ?? KY_DEFAULT_TIMEOUT;
-    const extra = options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher };
-    const hop: RedirectHop = {
-      url: response.url || request.url,
+  // A request signer signs the text ky sends, read back from the Request (an
+  // earlier hook may have replaced it); every other authorizer gets ky's body.
+  const signed = (request: Request, body: unknown): boolean =>
+    forge.signsBody && typeof body === 'string' && request.body !== null;
+
+  const beforeRequest = async (...args: unknown[]): Promise<Request | undefined> => {
+    const { request, options } = hookState(args);
+    // ky 1 runs beforeRequest again before each of its retries, which beforeRetry has authorized.
+    if (recall(request) !== undefined) return undefined;
+    const sent = await forge.authorize({
       method: request.method,
-      headers: new Headers(request.headers),
-    };
-    return followRedirects(response, hop, entry.authorization, {
-      authorizer,
-      send: (url, init) => send(url, { ...init, ...extra }),
-      replayBody: () =>
-        request.body === null ? null : request.bodyUsed ? undefined : request.clone().body,
-      authorize: async (next) => {
-        const authorization = await authorizeRequest(
-          authorizer,
-          {
-            method: next.method,
-            url: next.url,
-            headers: lowerCaseHeaders(next.headers),
-            attempt: entry.attempt,
-          },
-          PKG,
-        );
-        setCredentials(next.headers, authorization);
-        return authorization;
-      },
-      // ky times only its own fetch: the hops followed here get its timeout too.
-      signal:
-        timeout === false
-          ? request.signal
-          : AbortSignal.any([request.signal, AbortSignal.timeout(timeout)]),
+      url: request.url,
+      headers: request.headers,
+      body: signed(request, options.body) ? await request.clone().text() : options.body,
+      forge: options.context.forge,
     });
+    if (sent === undefined) return unauthorized(request, options);
+    const entry: KySent = { ...sent, follows: follows(request, options), body: options.body };
+    const next = sending(request, entry);
+    authorized(next, options, entry);
+    return next === request ? undefined : next;
   };
 
-  const afterResponse = async (...args: unknown[]): Promise<unknown> => {
-    const state = hookState(args);
-    const { options, retryCount } = state;
-    const entry = find(options);
-    let response = state.response;
-    let replaced: Response | undefined;
-    let authorization = entry?.authorization;
-    if (response !== undefined && entry?.follows === true && REDIRECT.has(response.status)) {
-      ({ response, authorization } = await followed(state, response, entry));
-      replaced = response;
-    }
-    if (response?.status !== 401 || entry === undefined || authorization === undefined) {
-      return replaced;
-    }
-    // ky refuses a forced retry past its own limit: then the authorizer still
-    // drops the rejected token, but the 401 goes to the caller.
-    const kyAllows = (options.retry?.limit ?? 0) > retryCount;
-    const again = await retryAfterUnauthorized(
-      authorizer,
-      { ...entry.request, attempt: kyAllows ? entry.attempt : Number.MAX_SAFE_INTEGER },
-      { status: 401, headers: lowerCaseHeaders(response.headers) },
-      authorization,
-      true, // ky clones every request before sending it, so the body can always be replayed.
-      PKG,
-    );
-    if (!again || !kyAllows) return replaced;
-    entry.attempt += 1;
-    replaced?.body?.cancel().catch(() => undefined);
-    return retry({ delay: 0, code: 'FORGE_UNAUTHORIZED' });
-  };
-
-  const beforeRetry = async (state: HookState): Promise<void> => {
+  // ky's own retries (a 5xx, a network error, a timeout) send its copy of the
+  // request, which still carries the credentials of the last send.
+  const beforeRetry = async (state: HookState): Promise<Request | undefined> => {
     const { request, options } = state;
-    const entry = find(options);
-    if (entry === undefined) return;
-    removeCredentials(request.headers, entry.authorization);
-    const headers = lowerCaseHeaders(request.headers);
-    entry.authorization = await authorizeRequest(
-      authorizer,
-      { ...entry.request, headers, attempt: entry.attempt },
-      PKG,
-    );
-    setCredentials(request.headers, entry.authorization);
+    const previous = options.context[LATEST];
+    if (previous === undefined) return undefined;
+    forge.removeCredentials(request.headers, previous);
+    const sent = await forge.authorize({
+      method: previous.request.method,
+      url: previous.request.url,
+      headers: request.headers,
+      body: previous.request.body,
+      forge: options.context.forge,
+      continues: previous,
+    });
+    if (sent === undefined) return unauthorized(request, options);
+    const entry: KySent = { ...sent, follows: previous.follows, body: previous.body };
+    const next = sending(request, entry);
+    authorized(next, options, entry);
+    return next === request ? undefined : next;
   };
 
-  // Callers log ky's errors, whose `request` carries the headers: keep our credentials out.
-  // ky 2 calls this with a state object for every error; ky 1 with the error, for HTTP errors only.
+  // Callers log ky's errors, whose `request` carries the headers: keep our
+  // credentials out. ky 2 calls this with a state object for every error;
+  // ky 1 with the error, for HTTP errors only.
   const beforeError = (...args: unknown[]): unknown => {
     const first = args[0] as { error?: unknown; request?: unknown; options?: HookState['options'] };
     const error = (first instanceof Error ? first : first.error) as
       | (Error & { request?: unknown; options?: HookState['options'] })
       | undefined;
-    const options = error?.options ?? first.options;
-    const entry = options === undefined ? undefined : find(options);
-    if (entry?.authorization !== undefined) {
-      for (const request of [error?.request, first.request]) {
-        if (request instanceof Request) removeCredentials(request.headers, entry.authorization);
+    const latest = (error?.options ?? first.options)?.context[LATEST];
+    for (const request of [error?.request, first.request]) {
+      if (request instanceof Request) {
+        forge.removeCredentials(request.headers, recall(request) ?? latest);
       }
     }
     return error;
   };
 
-  return ky.extend((parent: { retry?: unknown }) => ({
-    retry: withRenewalBudget(parent.retry),
+  const inner = parent.fetch;
+  const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
+
+  // ky's `fetch`: sends a request, follows the redirects Forge took over
+  // (each hop judged), and after a 401 to credentials Forge set renews them
+  // and sends the request again. ky's timeout covers all of it.
+  const forgeFetch = async (request: Request, init?: RequestInit): Promise<Response> => {
+    let entry = recall(request);
+    if (entry === undefined) return send(request, init);
+    const first = entry;
+    // A streamed body can be read once: a copy kept from the start is what a
+    // resend sends. Any other body ky built is sent again as it is.
+    let spare =
+      request.body !== null && !forge.isReplayableBody(first.body) ? request.clone() : undefined;
+    const replayBody = (): BodyInit | null => {
+      if (spare === undefined) return request.body === null ? null : (first.body as BodyInit);
+      const taken = spare;
+      spare = spare.clone();
+      return taken.body;
+    };
+    let current = request;
+    for (;;) {
+      let response: Response;
+      try {
+        response = await send(current, init);
+      } catch (error) {
+        // ky 1 hands this request to its TimeoutError without running beforeError.
+        forge.removeCredentials(current.headers, entry);
+        throw error;
+      }
+      let answered: Sent | undefined = entry;
+      if (entry.follows && REDIRECT_STATUSES.has(response.status)) {
+        const followed = await forge.followRedirects(
+          response,
+          { url: current.url, method: current.method, headers: new Headers(current.headers) },
+          entry,
+          {
+            send: (url, hop) => send(url, { ...init, ...hop }),
+            replayBody,
+            signal: current.signal,
+          },
+        );
+        // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
+        if (followed.response !== response) {
+          Object.defineProperty(followed.response, 'redirected', { value: true });
+        }
+        response = followed.response;
+        answered = followed.sent;
+      }
+      if (response.status !== 401 || answered === undefined) return response;
+      // ky built every body but a stream from something it can send again.
+      if (!(await forge.renew(answered, response, spare === undefined ? first.body : null))) {
+        return response;
+      }
+      response.body?.cancel().catch(ignore);
+      forge.removeCredentials(current.headers, entry);
+      const sent = await forge.authorize({
+        method: first.request.method,
+        url: first.request.url,
+        headers: current.headers,
+        body: first.request.body,
+        retryOf: answered,
+      });
+      if (sent === undefined)
+        return send(resendable(current, first.request.url, replayBody()), init);
+      forge.setCredentials(current.headers, sent);
+      const next = resendable(
+        current,
+        sent.authorization.url ?? first.request.url,
+        sent.authorization.body ?? replayBody(),
+      );
+      entry = { ...sent, follows: first.follows, body: first.body };
+      // ky's HTTPError names the request it passed to fetch, now holding these credentials.
+      forge.remember(request, entry);
+      forge.remember(next, entry);
+      current = next;
+    }
+  };
+
+  return {
+    fetch: forgeFetch,
+    retry: withoutForgeErrors(parent.retry),
+    // A caller's own default mode ('manual', 'error') stays: those redirects are theirs.
+    ...(parent.redirect === undefined ? { redirect: FORGE_MANUAL } : {}),
     hooks: {
-      // ky 2 gives each request its own copy of `context` when an init hook exists.
-      init: [
-        (init: {
-          context?: object;
-          redirect?: RequestRedirect;
-          retry?: unknown;
-          fetch?: typeof fetch;
-          timeout?: number | false;
-        }) => {
-          // A per-request `retry` replaces the instance's: budget it too.
-          init.retry = withRenewalBudget(init.retry);
-          const context: Record<string, unknown> = { ...init.context };
-          if ((init.redirect ?? 'follow') === 'follow') {
-            init.redirect = 'manual';
-            context[FOLLOWS] = true;
-            // ky 2 keeps `fetch` and `timeout` out of what later hooks see; the hops need both.
-            context[SENDING] = { fetch: init.fetch, timeout: init.timeout ?? KY_DEFAULT_TIMEOUT };
-          }
-          init.context = context;
-        },
-      ],
       beforeRequest: [beforeRequest],
-      afterResponse: [afterResponse],
       beforeRetry: [beforeRetry],
       beforeError: [beforeError],
     },
-  }));
+  };
 }

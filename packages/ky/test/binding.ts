@@ -1,42 +1,35 @@
-import type { AuthorizerOrManager, RequestPolicyOptions } from '@forge/core';
-import type {
-  AdapterBinding,
-  ContractClient,
-  ContractResponse,
-  JsonBody,
-  StreamBody,
+import type { ForgeOptions } from '@forge/core';
+import type { AuthorizerOrManager } from '@forge/core/adapter';
+import {
+  type AdapterBinding,
+  type ContractBody,
+  type ContractClient,
+  type ContractRequestOptions,
+  type ContractResponse,
+  isJsonBody,
+  isStreamBody,
+  webStream,
 } from '@forge/testkit/conformance';
 import { withForge } from '../src/index.js';
 
 /** The ky surface the binding uses, shared by ky 1 and ky 2. */
-interface KyClient {
+export interface KyClient {
   (url: string, options?: Record<string, unknown>): Promise<Response>;
   create(options: Record<string, unknown>): KyClient;
   extend(options: object): KyClient;
-  retry?(options?: object): unknown;
 }
 
-function isStream(body: unknown): body is StreamBody {
-  return typeof body === 'object' && body !== null && 'chunks' in body;
+function kyBody(body: ContractBody): object {
+  if (isStreamBody(body)) return { body: webStream(body), duplex: 'half' };
+  return isJsonBody(body) ? { json: body.json } : { body };
 }
 
-function isJson(body: unknown): body is JsonBody {
-  return typeof body === 'object' && body !== null && 'json' in body;
-}
-
-function kyBody(body: string | URLSearchParams | StreamBody | JsonBody): object {
-  if (isStream(body)) return { body: webStream(body), duplex: 'half' };
-  return isJson(body) ? { json: body.json } : { body };
-}
-
-function webStream(body: StreamBody): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  return new ReadableStream({
-    start(controller) {
-      for (const chunk of body.chunks) controller.enqueue(encoder.encode(chunk));
-      controller.close();
-    },
-  });
+// The request's key goes in ky's own per-request `context`.
+function requestOptions(opts: ContractRequestOptions | undefined): Record<string, unknown> {
+  return {
+    headers: { ...opts?.headers },
+    ...(opts?.key === undefined ? {} : { context: { forge: { key: opts.key } } }),
+  };
 }
 
 async function answer(run: () => Promise<Response>): Promise<ContractResponse> {
@@ -60,29 +53,35 @@ async function answer(run: () => Promise<Response>): Promise<ContractResponse> {
   return { status: response.status, body };
 }
 
-/** The contract binding for one copy of ky (2, or the ky 1 alias). */
-export function kyBinding(name: string, ky: KyClient): AdapterBinding {
+/**
+ * The contract binding for one copy of ky (2, or the ky 1 alias), with the
+ * contract's base URL as the instance's `prefix` (`prefixUrl` in ky 1): the
+ * origin Forge sends credentials to, named nowhere else.
+ */
+export function kyBinding(
+  name: string,
+  ky: KyClient,
+  prefix: 'prefix' | 'prefixUrl',
+): AdapterBinding {
   return {
     name,
     replaysStreamBodies: true,
     makeClient(
       baseURL: string,
-      authorizerOrManager: AuthorizerOrManager,
-      options?: RequestPolicyOptions,
+      authorizerOrManager: AuthorizerOrManager<unknown>,
+      options?: ForgeOptions,
     ): ContractClient {
-      const client = withForge(ky.create({}), authorizerOrManager, { baseURL, ...options });
-      const url = (pathOrUrl: string) =>
-        pathOrUrl.startsWith('http') ? pathOrUrl : `${baseURL}${pathOrUrl}`;
+      const client = withForge(ky.create({ [prefix]: baseURL }), authorizerOrManager, options);
+      // An absolute URL goes without the prefix; a path is joined to it without its leading slash.
+      const call = (pathOrUrl: string, init: Record<string, unknown>) =>
+        /^https?:/.test(pathOrUrl)
+          ? client(pathOrUrl, { ...init, [prefix]: '' })
+          : client(pathOrUrl.replace(/^\//, ''), init);
       return {
-        get: (pathOrUrl, opts) =>
-          answer(() => client(url(pathOrUrl), { headers: { ...opts?.headers } })),
+        get: (pathOrUrl, opts) => answer(() => call(pathOrUrl, requestOptions(opts))),
         post: (pathOrUrl, body, opts) =>
           answer(() =>
-            client(url(pathOrUrl), {
-              method: 'post',
-              headers: { ...opts?.headers },
-              ...kyBody(body),
-            }),
+            call(pathOrUrl, { method: 'post', ...requestOptions(opts), ...kyBody(body) }),
           ),
       };
     },

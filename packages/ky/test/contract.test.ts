@@ -1,5 +1,5 @@
 import { runAdapterContract } from '@forge/testkit/conformance';
 import ky from 'ky';
-import { kyBinding } from './binding.js';
+import { type KyClient, kyBinding } from './binding.js';
 
-runAdapterContract(kyBinding('ky 2', ky as never));
+runAdapterContract(kyBinding('ky 2', ky as unknown as KyClient, 'prefix'));

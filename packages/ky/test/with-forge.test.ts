@@ -1,90 +1,251 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClientCredentialsTokenProvider, ConfigurationError, TokenManager } from '@forge/core';
+import {
+  ClientCredentialsTokenProvider,
+  ConfigurationError,
+  TokenManager,
+  type TokenProvider,
+} from '@forge/core';
 import { useTestkit } from '@forge/test-utils';
 import ky from 'ky';
 import ky1 from 'ky1';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { withForge } from '../src/index.js';
 
-const kit = useTestkit({ routes: { '/unavailable': () => ({ status: 503, body: {} }) } });
+const kit = useTestkit({
+  routes: {
+    '/unavailable': () => ({ status: 503, body: {} }),
+    // Answers after ky's timeout in these tests has fired.
+    '/slow': () => new Promise((resolve) => setTimeout(() => resolve({ body: {} }), 1_500)),
+  },
+});
 const manager = () => kit.manager();
+
+type Tenant = 'post' | 'basic';
+const keyed: TokenManager<Tenant | undefined>[] = [];
+afterEach(async () => {
+  await Promise.all(keyed.splice(0).map((created) => created.close()));
+});
+
+/** One manager, a token per key: `basic` is the testkit's `basic` client, anything else `post`. */
+function keyedManager(): TokenManager<Tenant | undefined> {
+  const provider = (name: Tenant) =>
+    new ClientCredentialsTokenProvider({
+      clientId: kit.auth.clients[name].clientId,
+      clientSecret: kit.auth.clients[name].clientSecret,
+      clientAuth: name === 'post' ? 'client_secret_post' : 'client_secret_basic',
+      tokenEndpoint: kit.auth.tokenEndpoint,
+    });
+  const byKey = { post: provider('post'), basic: provider('basic') };
+  const tenants: TokenProvider<Tenant | undefined> = {
+    serviceName: 'tenants',
+    cacheKey: (key) => `tenants:${key ?? 'post'}`,
+    fetchToken: (key, context) => byKey[key ?? 'post'].fetchToken(undefined, context),
+  };
+  const created = new TokenManager(tenants);
+  keyed.push(created);
+  return created;
+}
+
+const clientOf = async (response: Promise<Response>) =>
+  ((await (await response).json()) as { client_id?: string }).client_id;
 
 // ky 2 renamed `prefixUrl` to `prefix`.
 describe.each([
   ['ky 2', ky, 'prefix'],
   ['ky 1', ky1 as unknown as typeof ky, 'prefixUrl'],
-])('withForge (%s specifics)', (_, ky, prefix) => {
-  it('rejects something that is not a ky instance', () => {
-    expect(() => withForge({} as never, manager(), { baseURL: kit.api.url })).toThrow(
-      ConfigurationError,
+])('withForge (%s)', (version, ky, prefix) => {
+  it('rejects something that is not a ky instance, and flat policy options of old', () => {
+    expect(() => withForge({} as never, manager())).toThrow(ConfigurationError);
+    const base = ky.create({ [prefix]: kit.api.url });
+    const flat = (() => {
+      try {
+        withForge(base, manager(), { excludedPaths: ['/health'] } as never);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(flat).toBeInstanceOf(ConfigurationError);
+    expect((flat as ConfigurationError).option).toBe('excludedPaths');
+    expect((flat as Error).message).toContain('{ policy: { excludedPaths } }');
+    expect(() => withForge(base, manager(), { baseURL: kit.api.url } as never)).toThrow(
+      /policy: \{ baseURL \}/,
     );
-    expect(() => withForge(ky, manager())).toThrow(/`origins`/);
+    // Without a prefix there is no origin to send credentials to, unless the policy lists one.
+    expect(() => withForge(ky, manager())).toThrow(ConfigurationError);
+    expect(() => withForge(ky, manager(), { policy: { origins: [kit.api.url] } })).not.toThrow();
   });
 
-  it('renews after a 401 with retry 0 too, and still retries nothing else', async () => {
-    const client = withForge(ky.create({ [prefix]: kit.api.url, retry: 0 }), manager(), {
-      baseURL: kit.api.url,
+  it('sends credentials to the origin of the instance’s prefix, named nowhere else, and leaves the instance it was given alone', async () => {
+    const base = ky.create({ [prefix]: `${kit.api.url}/v1` });
+    const api = withForge(base, manager());
+    expect(await api.get('orders').json()).toMatchObject({ ok: true, path: '/v1/orders' });
+    expect(kit.api.lastRequest()).toMatchObject({ path: '/v1/orders', hadAuthorization: true });
+    const outcome = await base.get('orders').catch((error: { response?: Response }) => error);
+    expect((outcome as { response?: Response }).response?.status).toBe(401);
+    expect(kit.api.lastRequest()).toMatchObject({ hadAuthorization: false });
+  });
+
+  it('gives each request the token of its own key, from context.forge.key', async () => {
+    const { post, basic } = kit.auth.clients;
+    kit.auth.resetCounters();
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), keyedManager());
+    expect(await clientOf(api.get('who'))).toBe(post.clientId);
+    expect(await clientOf(api.get('who', { context: { forge: { key: 'basic' } } }))).toBe(
+      basic.clientId,
+    );
+    // The instance's other context stays the caller's, and a key on it is every request's default.
+    const tenantB = api.extend({ context: { forge: { key: 'basic' }, trace: 't-1' } });
+    expect(await clientOf(tenantB.get('who'))).toBe(basic.clientId);
+    expect(await clientOf(tenantB.get('who', { context: { forge: { key: 'post' } } }))).toBe(
+      post.clientId,
+    );
+    expect(kit.auth.tokenRequests(basic.clientId)).toBe(1);
+  });
+
+  it('asks options.key for the key of a request that names none (an AsyncLocalStorage here)', async () => {
+    const { post, basic } = kit.auth.clients;
+    const tenants = new AsyncLocalStorage<Tenant>();
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), keyedManager(), {
+      key: () => tenants.getStore(),
     });
-    expect(await client.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
+    const [a, b, none] = await Promise.all([
+      tenants.run('basic', () => clientOf(api.get('who'))),
+      tenants.run('post', () => clientOf(api.get('who'))),
+      clientOf(api.get('who')),
+    ]);
+    expect([a, b, none]).toEqual([basic.clientId, post.clientId, post.clientId]);
+    // A request's own key wins over the function's.
+    expect(
+      await tenants.run('post', () =>
+        clientOf(api.get('who', { context: { forge: { key: 'basic' } } })),
+      ),
+    ).toBe(basic.clientId);
+  });
+
+  it('renews the token of the request’s key after a 401 and keeps that key on the retry', async () => {
+    const { post, basic } = kit.auth.clients;
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), keyedManager());
+    const asBasic = { context: { forge: { key: 'basic' } } };
+    expect(await clientOf(api.get('who', asBasic))).toBe(basic.clientId);
+    kit.auth.resetCounters();
     kit.api.revokeAll();
     kit.api.resetCounters();
-    // The 401 is renewed and retried once, as with axios and got, whatever ky's own limit.
-    expect(await client.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
+    const retried = await api.post('orders', { ...asBasic, json: { sku: 'A-1' } }).json();
+    expect(retried).toMatchObject({ client_id: basic.clientId, body: { sku: 'A-1' } });
+    expect(kit.api.requests({ path: '/orders', status: 401 })).toBe(1);
+    expect(kit.auth.tokenRequests(basic.clientId)).toBe(1);
+    expect(kit.auth.tokenRequests(post.clientId)).toBe(0);
+  });
+
+  it('renews after a 401 with retry 0 (on the instance or the request), and still retries nothing else', async () => {
+    const api = withForge(ky.create({ [prefix]: kit.api.url, retry: 0 }), manager());
+    expect(await api.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
+    kit.api.revokeAll();
+    kit.api.resetCounters();
+    // The 401 is renewed and sent once more, as with axios and got, whatever ky's own limit.
+    expect(await api.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
     expect(kit.api.requests({ path: '/orders' })).toBe(2);
     // The caller's retry: 0 still holds for everything else: a 503 is not retried.
-    const unavailable = await client.get('unavailable').catch((caught: unknown) => caught);
+    const unavailable = await api.get('unavailable').catch((caught: unknown) => caught);
     expect((unavailable as { response?: Response }).response?.status).toBe(503);
     expect(kit.api.requests({ path: '/unavailable' })).toBe(1);
-  });
-
-  it('renews after a 401 when retry 0 is set on the request itself (ky 2; ky 1 has no init hook)', async () => {
-    const client = withForge(ky.create({ [prefix]: kit.api.url }), manager(), {
-      baseURL: kit.api.url,
-    });
-    await client.get('warm').json();
+    const perRequest = withForge(ky.create({ [prefix]: kit.api.url }), manager());
+    await perRequest.get('warm').json();
     kit.api.revokeAll();
-    const outcome = await client
-      .get('orders', { retry: 0 })
-      .then((response) => response.status)
-      .catch((caught: unknown) => (caught as { response?: Response }).response?.status);
-    expect(outcome).toBe(_ === 'ky 2' ? 200 : 401);
+    expect((await perRequest.get('orders', { retry: 0 })).status).toBe(200);
   });
 
-  it('keeps ky’s timeout on the redirect hops it follows itself', async () => {
+  it('re-authorizes ky’s own retries (here of a 503) with the request’s key', async () => {
+    const { basic } = kit.auth.clients;
+    let calls = 0;
+    const flaky = async (input: Request | string | URL, init?: RequestInit) => {
+      calls += 1;
+      if (calls === 1) return new Response('{}', { status: 503 });
+      return fetch(input, init);
+    };
+    const api = withForge(
+      ky.create({ [prefix]: kit.api.url, fetch: flaky, retry: { limit: 1, delay: () => 0 } }),
+      keyedManager(),
+    );
+    expect(await clientOf(api.get('who', { context: { forge: { key: 'basic' } } }))).toBe(
+      basic.clientId,
+    );
+    expect(calls).toBe(2);
+  });
+
+  it('leaves the redirects of a request sent with redirect: "manual" to the caller', async () => {
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), manager());
+    const to = `${kit.api.url}/landing`;
+    const own = await api.get(`redirect?to=${encodeURIComponent(to)}`, {
+      redirect: 'manual',
+      throwHttpErrors: false,
+    });
+    expect(own.status).toBe(302);
+    expect(own.headers.get('location')).toBe(to);
+    const followed = await api.get(`redirect?to=${encodeURIComponent(to)}`);
+    expect(followed.status).toBe(200);
+    expect(followed.url).toBe(to);
+    expect(followed.redirected).toBe(true);
+    expect(kit.api.lastRequest()).toMatchObject({ path: '/landing', hadAuthorization: true });
+  });
+
+  it('keeps ky’s timeout and the caller’s fetch on the redirect hops it follows itself', async () => {
     const hanging = createServer(() => undefined);
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     try {
       const to = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/never`;
-      const client = withForge(
-        ky.create({ [prefix]: kit.api.url, retry: 0, timeout: 300 }),
+      const seen: string[] = [];
+      const own = (input: Request | string | URL, init?: RequestInit) => {
+        seen.push(input instanceof Request ? input.url : String(input));
+        return fetch(input, init);
+      };
+      const api = withForge(
+        ky.create({ [prefix]: kit.api.url, retry: 0, timeout: 300, fetch: own }),
         manager(),
-        { baseURL: kit.api.url },
       );
       const started = performance.now();
-      const error = await client
+      const error = await api
         .get(`redirect?to=${encodeURIComponent(to)}`)
         .catch((caught: unknown) => caught);
       expect((error as Error).name).toMatch(/TimeoutError|AbortError/);
       // Without the timeout it would wait until the hanging server closes (never, here).
       expect(performance.now() - started).toBeLessThan(15_000);
+      expect(seen).toEqual([`${kit.api.url}/redirect?to=${encodeURIComponent(to)}`, to]);
     } finally {
       hanging.closeAllConnections();
       hanging.close();
     }
   });
 
+  it('leaves no credentials on the request of a timeout error', async () => {
+    const api = withForge(ky.create({ [prefix]: kit.api.url, retry: 0, timeout: 200 }), manager());
+    await api.get('warm').json();
+    const error = (await api.get('slow').catch((caught: unknown) => caught)) as {
+      name: string;
+      request?: Request;
+    };
+    expect(error.name).toBe('TimeoutError');
+    expect(error.request?.headers.get('authorization')).toBeNull();
+  });
+
   it('does not share state between concurrent requests that pass the same context object', async () => {
-    const client = withForge(ky.create({ [prefix]: kit.api.url }), manager(), {
-      baseURL: kit.api.url,
-    });
-    await client.get('warm').json();
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), manager());
+    await api.get('warm').json();
     kit.api.revokeAll();
     const context = { tenant: 'a' };
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => client.get(`c/${i}`, { context }).json()),
+      Array.from({ length: 20 }, (_, i) => api.get(`c/${i}`, { context }).json()),
     );
     expect(results).toHaveLength(20);
     expect(results.every((body) => (body as { ok: boolean }).ok)).toBe(true);
+    expect(context).toEqual({ tenant: 'a' });
+  });
+
+  it.runIf(version === 'ky 2')('takes ky 2’s baseUrl as the origin too', async () => {
+    const api = withForge(ky.create({ baseUrl: `${kit.api.url}/v2/` }), manager());
+    expect(await api.get('orders').json()).toMatchObject({ path: '/v2/orders' });
+    expect(kit.api.lastRequest()).toMatchObject({ hadAuthorization: true });
   });
 });
