@@ -1,5 +1,6 @@
 export {
   type FetchLike,
+  type FetchResponse,
   type ForgeFetch,
   type ForgeRequestInit,
   withForge,

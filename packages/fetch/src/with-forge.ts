@@ -1,26 +1,50 @@
 import { ConfigurationError, type ForgeOptions, type ForgeRequestOptions } from '@forge/core';
 import { type AuthorizerOrManager, createAdapter, type Sent } from '@forge/core/adapter';
 
+/** What Forge reads of the responses of the `fetch` it wraps (any implementation's `Response`). */
+export interface FetchResponse {
+  readonly status: number;
+  readonly url: string;
+  readonly headers: {
+    get(name: string): string | null;
+    forEach(callback: (value: string, name: string) => void): void;
+  };
+  readonly body: { cancel(reason?: unknown): Promise<void> } | null;
+}
+
 /**
  * Any function with `fetch`'s call signature: `globalThis.fetch`, undici's
  * `fetch`, a test double.
  */
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+export type FetchLike = (input: never, init?: never) => Promise<FetchResponse>;
 
-/** `fetch`'s `init`, with what one request may say to Forge. */
-export interface ForgeRequestInit<TKey = unknown> extends RequestInit {
+/** The `init` of a {@link FetchLike}, with what one request may say to Forge. */
+export type ForgeRequestInit<TKey = unknown, TInit = RequestInit> = TInit & {
   /**
    * `{ key }` picks the manager's token (tenant, user, scope) for this
    * request instead of `ForgeOptions.key`. Never reaches the wrapped `fetch`.
    */
   forge?: ForgeRequestOptions<TKey> | undefined;
-}
+};
 
-/** What {@link withForge} returns: `fetch`'s own signature, with `init.forge`. */
-export type ForgeFetch<TKey = unknown> = (
-  input: string | URL | Request,
-  init?: ForgeRequestInit<TKey>,
-) => Promise<Response>;
+/**
+ * What {@link withForge} returns: the signature and types of the `fetch` it
+ * wraps (undici's `fetch` keeps undici's `Request` and `Response`), with
+ * `init.forge`.
+ */
+export type ForgeFetch<TKey = unknown, TFetch extends FetchLike = typeof fetch> = (
+  input: Parameters<TFetch>[0],
+  init?: ForgeRequestInit<TKey, InitOf<TFetch>>,
+) => ReturnType<TFetch>;
+
+// A conditional type, not `NonNullable<Parameters<TFetch>[1]>`: TypeScript
+// reduces that to `never` through FetchLike's `init?: never` before TFetch is known.
+type InitOf<TFetch> = TFetch extends (input: never, init?: infer TInit) => unknown
+  ? Exclude<TInit, undefined>
+  : never;
+
+/** How this adapter calls the `fetch` it wraps: what it sends is the caller's, or built like it. */
+type Send = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** Headers as this adapter holds them: the caller's record or a `Headers`. */
 type Held = Headers | Record<string, string>;
@@ -32,7 +56,7 @@ const FORM_TYPE = 'application/x-www-form-urlencoded;charset=UTF-8';
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 const ignore = (): void => undefined;
 
-function withoutForge({ forge: _, ...init }: ForgeRequestInit<unknown>): RequestInit {
+function withoutForge({ forge: _, ...init }: ForgeRequestInit): RequestInit {
   return init;
 }
 
@@ -67,9 +91,13 @@ function contentType(headers: Held): string | undefined {
   return undefined;
 }
 
-// Only on a 401: the kit reads a global `Headers`, and undici's own is another class.
-function webHeaders(headers: Headers): Headers {
-  return headers instanceof Headers ? headers : new Headers(headers);
+// Only on a 401, and by `forEach`, which every implementation's `Headers` has.
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    record[name] = value;
+  });
+  return record;
 }
 
 /** Whether a body sent once can be sent again: everything but streams and async iterables. */
@@ -134,11 +162,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | null | undefine
  * const invoices = await api('https://api.example.com/invoices', { forge: { key: 'tenant-a' } });
  * ```
  */
-export function withForge<TKey = unknown>(
-  fetch: FetchLike,
+export function withForge<TFetch extends FetchLike, TKey = unknown>(
+  fetch: TFetch,
   authorizerOrManager: AuthorizerOrManager<TKey>,
   options?: ForgeOptions<TKey>,
-): ForgeFetch<TKey> {
+): ForgeFetch<TKey, TFetch> {
   if (typeof fetch !== 'function') {
     throw new ConfigurationError(
       'fetch',
@@ -147,8 +175,12 @@ export function withForge<TKey = unknown>(
     );
   }
   const forge = createAdapter(authorizerOrManager, options, { package: PKG });
+  const send = fetch as unknown as Send;
 
-  return async function forgeFetch(input, init) {
+  const forgeFetch = async (
+    input: string | URL | Request,
+    init?: ForgeRequestInit<TKey>,
+  ): Promise<Response> => {
     const request = isRequest(input) ? input : undefined;
     const url = request === undefined ? String(input) : request.url;
     const perRequest = init?.forge;
@@ -193,7 +225,7 @@ export function withForge<TKey = unknown>(
         forge.authorize({ method, url, headers, body, forge: perRequest, retryOf }),
         signal,
       );
-      if (sent === undefined && retryOf === undefined) return fetch(input, rest);
+      if (sent === undefined && retryOf === undefined) return send(input, rest);
       const sending = copy(headers);
       forge.setCredentials(sending, sent);
       const authorization = sent?.authorization;
@@ -204,7 +236,7 @@ export function withForge<TKey = unknown>(
       let response: Response;
       if (request !== undefined && target === url) {
         // The Request keeps what init does not say (credentials mode, keepalive, …).
-        response = await fetch(carried ? take() : request, {
+        response = await send(carried ? take() : request, {
           ...rest,
           headers: sending,
           body: replaced,
@@ -212,7 +244,7 @@ export function withForge<TKey = unknown>(
         });
       } else {
         const payload = replaced ?? (carried ? take().body : null);
-        response = await fetch(target, {
+        response = await send(target, {
           ...rest,
           method,
           headers: sending,
@@ -231,7 +263,7 @@ export function withForge<TKey = unknown>(
           { url: target, method: method.toUpperCase(), headers: new Headers(sending) },
           sent,
           {
-            send: (next, hop) => fetch(next, { ...rest, ...hop }),
+            send: (next, hop) => send(next, { ...rest, ...hop }),
             replayBody: () =>
               carried ? take().body : own === null ? null : isReplayable(own) ? own : undefined,
             signal,
@@ -247,7 +279,7 @@ export function withForge<TKey = unknown>(
       // caller, as fetch answers it, rather than failing; the token is renewed
       // all the same, so the caller's next request gets the new one.
       const renewed = await untilAborted(
-        forge.renew(answered, { status: answer.status, headers: webHeaders(answer.headers) }),
+        forge.renew(answered, { status: answer.status, headers: headerRecord(answer.headers) }),
         signal,
       );
       if (!renewed || !(carried || isReplayable(own))) return release(answer);
@@ -255,4 +287,7 @@ export function withForge<TKey = unknown>(
       retryOf = answered;
     }
   };
+  // Forge hands the caller's input and init to `fetch` and its responses back:
+  // the wrapped fetch's own types hold for the new function too.
+  return forgeFetch as unknown as ForgeFetch<TKey, TFetch>;
 }

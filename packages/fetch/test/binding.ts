@@ -10,7 +10,7 @@ import {
   isStreamBody,
   webStream,
 } from '@forge/testkit/conformance';
-import { type FetchLike, type ForgeRequestInit, withForge } from '../src/index.js';
+import { type ForgeRequestInit, withForge } from '../src/index.js';
 
 function isAuthorizer(value: unknown): value is Authorizer {
   return typeof (value as Partial<Authorizer> | null)?.authorize === 'function';
@@ -46,7 +46,7 @@ function init(options: ContractRequestOptions | undefined): ForgeRequestInit {
  */
 export function fetchBinding(
   name: string,
-  fetch: FetchLike,
+  fetch: typeof globalThis.fetch,
   RequestClass: typeof Request = Request,
 ): AdapterBinding {
   return {

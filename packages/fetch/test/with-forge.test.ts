@@ -14,7 +14,7 @@ import { startResourceServer } from '@forge/testkit';
 import { webStream } from '@forge/testkit/conformance';
 import { Agent, buildConnector, Request as UndiciRequest, fetch as undiciFetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FetchLike, withForge } from '../src/index.js';
+import { withForge } from '../src/index.js';
 
 const kit = useTestkit();
 const closing: { close(): Promise<void> }[] = [];
@@ -23,11 +23,11 @@ afterEach(async () => {
 });
 
 const policy = () => ({ policy: { baseURL: kit.api.url } });
-const api = (fetch: FetchLike = globalThis.fetch) => withForge(fetch, kit.manager(), policy());
+const api = () => withForge(fetch, kit.manager(), policy());
 const json = async (response: Response) => (await response.json()) as Record<string, unknown>;
 
 /** A client on a fresh manager, warmed up, and the access token it holds. */
-async function withToken(fetch: FetchLike = globalThis.fetch) {
+async function withToken(fetch: typeof globalThis.fetch = globalThis.fetch) {
   const manager = kit.manager();
   const client = withForge(fetch, manager, policy());
   expect((await client(`${kit.api.url}/warm`)).status).toBe(200);
@@ -241,16 +241,19 @@ describe('Request objects', () => {
   });
 
   it('works with undici’s own fetch and Request classes', async () => {
-    const { client, token } = await withToken(undiciFetch as unknown as FetchLike);
-    await kit.auth.revokeToken(token);
+    const manager = kit.manager();
+    // Typed with undici's own Request, RequestInit and Response.
+    const client = withForge(undiciFetch, manager, policy());
+    const { accessToken } = await manager.getToken();
+    await kit.auth.revokeToken(accessToken);
     kit.api.resetCounters();
     const request = new UndiciRequest(`${kit.api.url}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"sku":"A-1"}',
     });
-    const response = await client(request as unknown as Request);
-    expect(await json(response)).toMatchObject({ ok: true, body: { sku: 'A-1' } });
+    const response = await client(request);
+    expect(await response.json()).toMatchObject({ ok: true, body: { sku: 'A-1' } });
     expect(kit.api.requests({ status: 401 })).toBe(1);
   });
 });
@@ -318,12 +321,13 @@ describe('undici dispatchers', () => {
   }
 
   it.each([
-    ['undici’s fetch', undiciFetch as unknown as FetchLike],
+    // One recording double for both, typed as the global fetch.
+    ['undici’s fetch', undiciFetch as unknown as typeof fetch],
     ['the global fetch', globalThis.fetch],
   ])('pass through untouched with %s, on the retry and the redirect hops too', async (_, fetch) => {
     const agent = countingAgent();
     const seen: unknown[] = [];
-    const recording: FetchLike = (input, init) => {
+    const recording: typeof fetch = (input, init) => {
       seen.push((init as { dispatcher?: unknown } | undefined)?.dispatcher);
       return fetch(input, init);
     };
