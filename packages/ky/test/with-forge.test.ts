@@ -2,8 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type Authorizer,
   ClientCredentialsTokenProvider,
   ConfigurationError,
+  ForgeError,
   TokenManager,
   type TokenProvider,
 } from '@forge/core';
@@ -18,6 +20,9 @@ const kit = useTestkit({
     '/unavailable': () => ({ status: 503, body: {} }),
     // Answers after ky's timeout in these tests has fired.
     '/slow': () => new Promise((resolve) => setTimeout(() => resolve({ body: {} }), 1_500)),
+    // Accepts only the second signature a test signer makes.
+    '/public/signed': ({ query }) =>
+      query.sig === '2' ? { body: { ok: true, query } } : { status: 401, body: {} },
   },
 });
 const manager = () => kit.manager();
@@ -173,6 +178,57 @@ describe.each([
       basic.clientId,
     );
     expect(calls).toBe(2);
+  });
+
+  it('sends a request Forge could not authorize to the caller at once, not to ky’s retries', async () => {
+    let asked = 0;
+    const failing = new TokenManager({
+      serviceName: 'down',
+      fetchToken: async () => {
+        asked += 1;
+        throw new Error('the token endpoint is down');
+      },
+    });
+    try {
+      const api = withForge(ky.create({ [prefix]: kit.api.url, retry: { limit: 2 } }), failing);
+      const started = performance.now();
+      const error = await api.get('orders').catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ForgeError);
+      expect(asked).toBe(1);
+      // ky 1 waits 300 ms before a retry of its own.
+      expect(performance.now() - started).toBeLessThan(250);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it('follows a 307 on the API with the body and fresh credentials', async () => {
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), manager());
+    const to = `${kit.api.url}/landing`;
+    const answer = await api
+      .post(`redirect?status=307&to=${encodeURIComponent(to)}`, { json: { sku: 'A-1' } })
+      .json();
+    expect(answer).toMatchObject({ path: '/landing', method: 'POST', body: { sku: 'A-1' } });
+    expect(kit.api.lastRequest()).toMatchObject({ path: '/landing', hadAuthorization: true });
+  });
+
+  it('has a signer sign the original URL again after a 401', async () => {
+    const seen: { url: string; attempt: number }[] = [];
+    const signer: Authorizer = {
+      authorize(request) {
+        seen.push({ url: request.url, attempt: request.attempt });
+        const signature = String(request.attempt + 1);
+        return { headers: { 'x-sig': signature }, url: `${request.url}?sig=${signature}` };
+      },
+      onUnauthorized: (request) => ({ retry: request.attempt === 0, delayMs: 0 }),
+    };
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), signer);
+    expect(await api.get('public/signed').json()).toMatchObject({ query: { sig: '2' } });
+    const url = `${kit.api.url}/public/signed`;
+    expect(seen).toEqual([
+      { url, attempt: 0 },
+      { url, attempt: 1 },
+    ]);
   });
 
   it('leaves the redirects of a request sent with redirect: "manual" to the caller', async () => {
