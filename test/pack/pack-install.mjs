@@ -98,6 +98,7 @@ import { Redis } from 'ioredis';
 import { withForge } from '@forge/axios';
 import { ClientCredentialsTokenProvider, isForgeError, TokenManager } from '@forge/core';
 import { forge, forgeErrorHandler } from '@forge/express';
+import { withForge as fetchWithForge } from '@forge/fetch';
 import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeModule } from '@forge/nest';
@@ -119,6 +120,7 @@ export async function wire(): Promise<void> {
   withForge(axios.create({ baseURL: 'https://api.example.com' }), manager);
   gotWithForge(got.extend({ prefixUrl: 'https://api.example.com' }), manager);
   kyWithForge(ky, manager, { baseURL: 'https://api.example.com' });
+  fetchWithForge(fetch, manager, { policy: { baseURL: 'https://api.example.com' } });
   const app = express();
   app.use(forge({ services: { billing: { manager, baseURL: 'https://api.example.com' } } }));
   app.use(forgeErrorHandler());
