@@ -54,6 +54,7 @@ const FORM = /application\/x-www-form-urlencoded/i;
 // What fetch itself declares for a URLSearchParams body.
 const FORM_TYPE = 'application/x-www-form-urlencoded;charset=UTF-8';
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
+const NO_INIT: RequestInit = Object.freeze({});
 const ignore = (): void => undefined;
 
 function withoutForge({ forge: _, ...init }: ForgeRequestInit): RequestInit {
@@ -185,7 +186,8 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
     const url = request === undefined ? String(input) : request.url;
     const perRequest = init?.forge;
     // `forge` stays here: the wrapped fetch gets the caller's init without it.
-    const rest: RequestInit = init === undefined ? {} : 'forge' in init ? withoutForge(init) : init;
+    const rest: RequestInit =
+      init === undefined ? NO_INIT : 'forge' in init ? withoutForge(init) : init;
     const own = init?.body ?? null;
     // A Request's body travels in the Request unless init replaces it.
     const carried = request !== undefined && own === null && request.body !== null;
@@ -232,32 +234,27 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
       const target = authorization?.url ?? url;
       const follows = mode === 'follow' && sent !== undefined;
       const redirect = follows ? 'manual' : mode;
-      const replaced = authorization?.body ?? (own === null ? undefined : own);
+      const next: RequestInit = { ...rest, headers: sending, redirect };
+      if (authorization?.body !== undefined) next.body = authorization.body;
       let response: Response;
-      if (request !== undefined && target === url) {
+      if (request === undefined) {
+        response = await send(target, next);
+      } else if (target === url) {
         // The Request keeps what init does not say (credentials mode, keepalive, …).
-        response = await send(carried ? take() : request, {
-          ...rest,
-          headers: sending,
-          body: replaced,
-          redirect,
-        });
+        response = await send(carried ? take() : request, next);
       } else {
-        const payload = replaced ?? (carried ? take().body : null);
-        response = await send(target, {
-          ...rest,
-          method,
-          headers: sending,
-          body: payload,
-          signal,
-          redirect,
-          ...(payload instanceof ReadableStream ? { duplex: 'half' } : {}),
-        } as RequestInit);
+        // A signer moved the request to another URL: the Request is sent as its parts.
+        next.method = method;
+        next.signal = signal ?? null;
+        next.body ??= own ?? (carried ? take().body : null);
+        if (next.body instanceof ReadableStream) (next as { duplex?: string }).duplex = 'half';
+        response = await send(target, next);
       }
 
       let answer = response;
       let answered = sent;
-      if (follows && response.status >= 300 && response.status < 400) {
+      const { status } = response;
+      if (follows && status >= 300 && status < 400) {
         const followed = await forge.followRedirects(
           response,
           { url: target, method: method.toUpperCase(), headers: new Headers(sending) },
