@@ -182,22 +182,20 @@ const kyBinding: Binding = {
   name: 'ky',
   async make(baseURL, provider, options = {}) {
     const manager = new TokenManager(provider, options.manager);
-    // One retry, for Forge's after a 401 only (ky forces it past `methods`).
+    // No retries of ky's own: the renewal after a 401 is Forge's, whatever ky's limit.
     const client = kyWithForge(
-      ky.create({
-        retry: { limit: 1, methods: [] },
-        timeout: options.timeoutMs ?? false,
-      }),
+      ky.create({ prefix: baseURL, retry: 0, timeout: options.timeoutMs ?? false }),
       manager,
-      { baseURL, ...options.policy },
+      { policy: options.policy },
     );
     return {
       manager,
       async get(pathOrUrl, headers) {
+        // Sent as written: a path is joined to the base URL here, not by ky's prefix.
         const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${baseURL}${pathOrUrl}`;
         let response: Response;
         try {
-          response = await client.get(url, { headers: { ...headers } });
+          response = await client.get(url, { prefix: '', headers: { ...headers } });
         } catch (error) {
           const failed = error as { response?: unknown; data?: unknown };
           if (!(failed.response instanceof Response)) throw error;
@@ -393,7 +391,7 @@ const nestBinding: Binding = {
       imports: [
         ForgeModule.forRoot({
           services: {
-            api: { provider, baseURL, policy: options.policy, manager: options.manager },
+            api: { provider, baseURL, policy: options.policy, managerOptions: options.manager },
           },
         }),
         ForgeHttpModule.register({ service: 'api', timeout: options.timeoutMs ?? 0 }),

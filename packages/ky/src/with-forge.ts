@@ -46,7 +46,22 @@ interface HookState {
 }
 
 /** ky's per-request `context`: the caller's, plus what Forge sent last. */
-type Context = Record<string, unknown> & { [LATEST]?: KySent };
+type Context = Record<string, unknown> & { [LATEST]?: Latest };
+
+/**
+ * What Forge sent last for one request, kept in its `context`. The
+ * credentials sit in a private field: ky's errors carry `options.context`,
+ * and neither a log (`util.inspect`) nor JSON of them shows the field.
+ */
+class Latest {
+  readonly #sent: KySent;
+  constructor(sent: KySent) {
+    this.#sent = sent;
+  }
+  sent(): KySent {
+    return this.#sent;
+  }
+}
 
 type Fetch = (input: Request | string, init?: RequestInit) => Promise<Response>;
 
@@ -178,7 +193,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const authorized = (request: Request, options: HookState['options'], sent: KySent) => {
     forge.setCredentials(request.headers, sent);
     forge.remember(request, sent);
-    options.context[LATEST] = sent;
+    options.context[LATEST] = new Latest(sent);
   };
 
   // Forge follows a request's redirects unless the caller asked for them:
@@ -237,7 +252,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   // request, which still carries the credentials of the last send.
   const beforeRetry = async (state: HookState): Promise<Request | undefined> => {
     const { request, options } = state;
-    const previous = options.context[LATEST];
+    const previous = options.context[LATEST]?.sent();
     if (previous === undefined) return undefined;
     forge.removeCredentials(request.headers, previous);
     const sent = await forge.authorize({
@@ -263,7 +278,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     const error = (first instanceof Error ? first : first.error) as
       | (Error & { request?: unknown; options?: HookState['options'] })
       | undefined;
-    const latest = (error?.options ?? first.options)?.context[LATEST];
+    const latest = (error?.options ?? first.options)?.context[LATEST]?.sent();
     for (const request of [error?.request, first.request]) {
       if (request instanceof Request) {
         forge.removeCredentials(request.headers, recall(request) ?? latest);
