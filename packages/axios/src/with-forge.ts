@@ -328,7 +328,7 @@ export function withForge<TKey = never>(
     if (hop?.permitted === false) return config;
     const retry = again?.retry === true;
     const url = requestURL(client, config);
-    const original = { data: config.data, transformRequest: config.transformRequest };
+    const { data, transformRequest } = config;
     if (forge.signsBody && config.data !== undefined) serializeNow(config);
     const method = (config.method ?? 'get').toLowerCase();
     const sent = await forge.authorize({
@@ -359,8 +359,8 @@ export function withForge<TKey = never>(
       authorization,
       url: config.url,
       params: config.params,
-      data: original.data,
-      transformRequest: original.transformRequest,
+      data,
+      transformRequest,
       beforeRedirect,
       fetchOptions,
       hop: follow,
@@ -385,13 +385,13 @@ export function withForge<TKey = never>(
 
   // Follows a redirect the fetch adapter handed back (see usesFetch), judging
   // the hop as part of the chain; `undefined` when the response is no such redirect.
-  const followRedirect = (response: AxiosResponse): Promise<AxiosResponse> | undefined => {
+  const followRedirect = (
+    response: AxiosResponse,
+    entry: AxiosSent,
+  ): Promise<AxiosResponse> | undefined => {
     const config = response.config as ForgeConfig;
-    const entry = recall(config);
-    const hop = entry?.hop;
-    if (entry === undefined || hop === undefined || !REDIRECT_STATUSES.has(response.status)) {
-      return undefined;
-    }
+    const { hop } = entry;
+    if (hop === undefined || !REDIRECT_STATUSES.has(response.status)) return undefined;
     const location = forge.headers(response.headers as HeaderSource).location;
     if (location === undefined) return undefined;
     if (hop.count >= MAX_REDIRECTS) {
@@ -427,10 +427,8 @@ export function withForge<TKey = never>(
   };
 
   // After a 401: whether the request is sent again, with the caller's own url, body and hooks.
-  const retryAfter401 = async (response: AxiosResponse): Promise<boolean> => {
-    const config = response.config as ForgeConfig | undefined;
-    const entry = config === undefined ? undefined : recall(config);
-    if (config === undefined || entry === undefined) return false;
+  const retryAfter401 = async (response: AxiosResponse, entry: AxiosSent): Promise<boolean> => {
+    const config = response.config as ForgeConfig;
     if (
       !(await forge.renew(entry, response as { status: number; headers: HeaderSource }, entry.data))
     ) {
@@ -451,9 +449,9 @@ export function withForge<TKey = never>(
       const entry = recall(response.config);
       if (entry === undefined) return response;
       forgetSentHeaders(response.request, entry.authorization);
-      const redirected = followRedirect(response);
+      const redirected = followRedirect(response, entry);
       if (redirected !== undefined) return redirected;
-      if (response.status !== 401 || !(await retryAfter401(response))) return response;
+      if (response.status !== 401 || !(await retryAfter401(response, entry))) return response;
       return resend(response.config, entry, true, entry.hop);
     },
     async (error: unknown) => {
@@ -461,9 +459,9 @@ export function withForge<TKey = never>(
       const answered = response === undefined ? undefined : recall(response.config);
       if (response !== undefined && answered !== undefined) {
         forgetSentHeaders(response.request, answered.authorization);
-        const redirected = followRedirect(response);
+        const redirected = followRedirect(response, answered);
         if (redirected !== undefined) return redirected;
-        if (response.status === 401 && (await retryAfter401(response))) {
+        if (response.status === 401 && (await retryAfter401(response, answered))) {
           return resend(response.config, answered, true, answered.hop);
         }
       }
