@@ -306,8 +306,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       ),
     );
     for (const manager of ccManagers) {
-      const http = axios.create({ baseURL: api.url });
-      axiosWithForge(http, manager);
+      const http = axiosWithForge(axios.create({ baseURL: api.url }), manager);
       await settle(http.get('/orders'));
       await settle(manager.forceRefresh());
     }
@@ -316,23 +315,16 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     const [basicManager] = ccManagers as [TokenManager<never>];
     const gotClient = gotWithForge(got.extend({ prefixUrl: api.url }), basicManager);
     await settle(gotClient.get('orders').json());
-    const kyClient = kyWithForge(ky.create({ prefix: api.url }), basicManager, {
-      baseURL: api.url,
-    });
+    const kyClient = kyWithForge(ky.create({ prefix: api.url }), basicManager);
     await settle(kyClient.get('orders').json());
 
     // Every adapter's own error objects after a 5xx and a final 401, logged whole.
-    const axiosFailing = axios.create({ baseURL: api.url });
-    axiosWithForge(axiosFailing, basicManager);
+    const axiosFailing = axiosWithForge(axios.create({ baseURL: api.url }), basicManager);
     const gotFailing = gotWithForge(
       got.extend({ prefixUrl: api.url, retry: { limit: 0 } }),
       basicManager,
     );
-    const kyFailing = kyWithForge(
-      ky.create({ prefix: api.url, retry: { limit: 1, methods: [] } }),
-      basicManager,
-      { baseURL: api.url },
-    );
+    const kyFailing = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), basicManager);
     const nestProvider = new ClientCredentialsTokenProvider({
       serviceName: 'nest',
       clientId: 'leak-basic',
@@ -476,17 +468,14 @@ describe('leak check: no secret, token or assertion in any log, event or error',
         }),
       );
       auth.faults.set({ mode, retryAfter: '1' });
-      const http = axios.create({ baseURL: api.url });
-      axiosWithForge(http, broken);
+      const http = axiosWithForge(axios.create({ baseURL: api.url }), broken);
       await settle(http.get('/orders'));
       const gotBroken = gotWithForge(
         got.extend({ prefixUrl: api.url, retry: { limit: 0 } }),
         broken,
       );
       await settle(gotBroken.get('orders'));
-      const kyBroken = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), broken, {
-        baseURL: api.url,
-      });
+      const kyBroken = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), broken);
       await settle(kyBroken.get('orders'));
       // A manager of its own, so Express meets the fault and not a failure remembered.
       const expressBroken = managerFor(
@@ -502,8 +491,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       await throughExpress(expressBroken, api.url, ['/orders']);
       auth.faults.clear();
     }
-    const storm = axios.create({ baseURL: api.url });
-    axiosWithForge(storm, basicManager);
+    const storm = axiosWithForge(axios.create({ baseURL: api.url }), basicManager);
     await storm.get('/orders');
     api.revokeAll();
     await settle(Promise.all(Array.from({ length: 10 }, () => storm.get('/orders'))));

@@ -119,7 +119,7 @@ export async function wire(): Promise<void> {
   });
   withForge(axios.create({ baseURL: 'https://api.example.com' }), manager);
   gotWithForge(got.extend({ prefixUrl: 'https://api.example.com' }), manager);
-  kyWithForge(ky, manager, { baseURL: 'https://api.example.com' });
+  kyWithForge(ky.create({ prefix: 'https://api.example.com' }), manager);
   fetchWithForge(fetch, manager, { policy: { baseURL: 'https://api.example.com' } });
   const app = express();
   app.use(forge({ services: { billing: { manager, baseURL: 'https://api.example.com' } } }));

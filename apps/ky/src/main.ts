@@ -29,9 +29,8 @@ export async function main(): Promise<KyExampleResult> {
     }),
   );
   try {
-    const orders = withForge(ky.create({ prefix: api.url, timeout: 5_000 }), manager, {
-      baseURL: api.url,
-    });
+    // The instance's prefix is the origin the token may go to.
+    const orders = withForge(ky.create({ prefix: api.url, timeout: 5_000 }), manager);
 
     const first = await Promise.all([1, 2, 3, 4, 5].map((id) => orders.get(`orders/${id}`)));
     api.revokeAll();

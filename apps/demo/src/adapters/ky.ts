@@ -7,9 +7,7 @@ export const kyAdapter: DemoAdapter = {
   name: 'ky',
   async start(servers) {
     const manager = ordersManager(servers);
-    const client = withForge(ky.create({ prefix: servers.api.url, timeout: 10_000 }), manager, {
-      baseURL: servers.api.url,
-    });
+    const client = withForge(ky.create({ prefix: servers.api.url, timeout: 10_000 }), manager);
     return {
       call: async (i) => {
         const response = await client.get(`orders/${i}`);
