@@ -120,6 +120,33 @@ async function textOf(request: Request): Promise<string | undefined> {
 }
 
 /**
+ * The copies of a Request whose body Forge may send more than once (a retry
+ * after a 401, a 307/308 hop): a send consumes the body, so a clone is made
+ * before each one and kept for the next.
+ */
+class Copies {
+  #next: Request;
+  #cloned = false;
+
+  constructor(request: Request) {
+    this.#next = request;
+  }
+
+  /** A Request to send now; a clone of it stays for the next send. */
+  take(): Request {
+    const now = this.#next;
+    this.#next = now.clone();
+    this.#cloned = true;
+    return now;
+  }
+
+  /** Drops the clone kept for a send that will not happen (never the caller's own Request). */
+  release(): void {
+    if (this.#cloned) this.#next.body?.cancel().catch(ignore);
+  }
+}
+
+/**
  * Ends a wait (for a token, a renewal) when the caller's signal aborts, with
  * the signal's reason, as fetch ends its own waits. The token request goes
  * on for the requests after this one; its outcome is ignored here.
@@ -208,18 +235,7 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         ? await textOf(request)
         : own;
 
-    // A Request whose body Forge may send twice is cloned before each send:
-    // a send consumes the body, the copy keeps it for the retry or a 307/308.
-    let reserve: Request | undefined;
-    const take = (): Request => {
-      const next = reserve ?? (request as Request);
-      reserve = next.clone();
-      return next;
-    };
-    const release = (response: Response): Response => {
-      reserve?.body?.cancel().catch(ignore);
-      return response;
-    };
+    const copies = carried ? new Copies(request) : undefined;
 
     let retryOf: Sent | undefined;
     for (;;) {
@@ -241,12 +257,12 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         response = await send(target, next);
       } else if (target === url) {
         // The Request keeps what init does not say (credentials mode, keepalive, …).
-        response = await send(carried ? take() : request, next);
+        response = await send(copies?.take() ?? request, next);
       } else {
         // A signer moved the request to another URL: the Request is sent as its parts.
         next.method = method;
         next.signal = signal ?? null;
-        next.body ??= own ?? (carried ? take().body : null);
+        next.body ??= own ?? copies?.take().body ?? null;
         if (next.body instanceof ReadableStream) (next as { duplex?: string }).duplex = 'half';
         response = await send(target, next);
       }
@@ -262,7 +278,13 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
           {
             send: (next, hop) => send(next, { ...rest, ...hop }),
             replayBody: () =>
-              carried ? take().body : own === null ? null : isReplayable(own) ? own : undefined,
+              copies
+                ? copies.take().body
+                : own === null
+                  ? null
+                  : isReplayable(own)
+                    ? own
+                    : undefined,
             signal,
           },
         );
@@ -271,7 +293,10 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
         if (answer !== response) Object.defineProperty(answer, 'redirected', { value: true });
       }
-      if (answer.status !== 401 || answered === undefined) return release(answer);
+      if (answer.status !== 401 || answered === undefined) {
+        copies?.release();
+        return answer;
+      }
       // The body is not handed to renew: a stream's 401 goes back to the
       // caller, as fetch answers it, rather than failing; the token is renewed
       // all the same, so the caller's next request gets the new one.
@@ -279,7 +304,10 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         forge.renew(answered, { status: answer.status, headers: headerRecord(answer.headers) }),
         signal,
       );
-      if (!renewed || !(carried || isReplayable(own))) return release(answer);
+      if (!renewed || !(carried || isReplayable(own))) {
+        copies?.release();
+        return answer;
+      }
       answer.body?.cancel().catch(ignore);
       retryOf = answered;
     }
