@@ -66,8 +66,7 @@ export function forgeClient(
     }),
     manager,
   );
-  const http = axios.create({ baseURL: servers.api.url });
-  withForge(http, tokens);
+  const http = withForge(axios.create({ baseURL: servers.api.url }), tokens);
   return { manager: tokens, http, clientId };
 }
 

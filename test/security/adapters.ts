@@ -125,8 +125,11 @@ const axiosBinding: Binding = {
   name: 'axios',
   async make(baseURL, provider, options = {}) {
     const manager = new TokenManager(provider, options.manager);
-    const instance = axios.create({ baseURL, timeout: options.timeoutMs ?? 0 });
-    axiosWithForge(instance, manager, options.policy);
+    const instance = axiosWithForge(
+      axios.create({ baseURL, timeout: options.timeoutMs ?? 0 }),
+      manager,
+      { policy: options.policy },
+    );
     return {
       manager,
       get: (url, headers) =>

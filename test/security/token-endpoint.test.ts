@@ -115,8 +115,7 @@ describe('token endpoint: what a hostile server may answer', () => {
   it('expires_in 0 through axios: the API never sees one expired token twice', async () => {
     answer = (res) => json({ access_token: `tok-${++issued}`, expires_in: 0 })(res);
     const { manager, time } = managerWithClock({ tokenEndpoint: `${tokenEndpoint.url}/token` });
-    const http = axios.create({ baseURL: upstream.url });
-    withForge(http, manager);
+    const http = withForge(axios.create({ baseURL: upstream.url }), manager);
     try {
       const outcomes = await Promise.allSettled([http.get('/orders')]);
       time.offsetMs = 60_000;
@@ -159,8 +158,7 @@ describe('token endpoint: what a hostile server may answer', () => {
   it('a 200 that carries `error`, through axios: the request fails typed and no token is sent', async () => {
     answer = json({ access_token: 'tok-with-error', expires_in: 3600, error: 'invalid_grant' });
     const { manager } = managerWithClock({ tokenEndpoint: `${tokenEndpoint.url}/token` });
-    const http = axios.create({ baseURL: upstream.url });
-    withForge(http, manager);
+    const http = withForge(axios.create({ baseURL: upstream.url }), manager);
     try {
       const error = await rejection(http.get('/orders'));
       expect(causes(error).some((cause) => cause instanceof AuthenticationError)).toBe(true);
@@ -374,8 +372,7 @@ describe('token endpoint: Retry-After is honoured only up to a cap', () => {
 
   it('Retry-After: 86400 through axios: the API is reachable again after the cap', async () => {
     const { manager, time } = client();
-    const http = axios.create({ baseURL: api.url });
-    withForge(http, manager);
+    const http = withForge(axios.create({ baseURL: api.url }), manager);
     try {
       auth.faults.set({ mode: 'status429', retryAfter: '86400', times: 1 });
       const error = await rejection(http.get('/orders'));
