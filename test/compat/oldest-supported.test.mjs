@@ -82,8 +82,7 @@ describe('oldest peer majors against the testkit servers', () => {
   it('axios 1.6 through @forge/axios', async () => {
     const axios = require('axios1early');
     const { withForge } = require('@forge/axios');
-    const client = axios.create({ baseURL: api.url });
-    withForge(client, manager());
+    const client = withForge(axios.create({ baseURL: api.url }), manager());
     const responses = await Promise.all(Array.from({ length: 20 }, () => client.get('/orders')));
     assert.ok(responses.every((response) => response.status === 200));
   });

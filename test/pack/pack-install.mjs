@@ -117,7 +117,8 @@ export async function wire(): Promise<void> {
   const manager = new TokenManager(provider, {
     storage: new RedisTokenStorage(new Redis({ lazyConnect: true })),
   });
-  withForge(axios.create({ baseURL: 'https://api.example.com' }), manager);
+  const api = withForge(axios.create({ baseURL: 'https://api.example.com' }), manager);
+  await api.get('/invoices', { forge: { key: { scope: 'invoices:read' } } });
   gotWithForge(got.extend({ prefixUrl: 'https://api.example.com' }), manager);
   kyWithForge(ky.create({ prefix: 'https://api.example.com' }), manager);
   fetchWithForge(fetch, manager, { policy: { baseURL: 'https://api.example.com' } });
@@ -154,7 +155,6 @@ import { startAuthServer, startResourceServer } from '@forge/testkit';
 
 const auth = await startAuthServer();
 const api = await startResourceServer({ auth });
-const billing = axios.create({ baseURL: api.url });
 const provider = new ClientCredentialsTokenProvider({
   serviceName: 'billing',
   issuer: auth.issuer,
@@ -163,7 +163,8 @@ const provider = new ClientCredentialsTokenProvider({
   scope: 'read',
 });
 const manager = new TokenManager(provider);
-withForge(billing, manager);
+// A new axios instance made from yours: the one you pass stays as it was.
+const billing = withForge(axios.create({ baseURL: api.url }), manager);
 const { data } = await billing.get('/invoices');
 const tokens = auth.tokenRequests(auth.clients.basic.clientId);
 await manager.close();
