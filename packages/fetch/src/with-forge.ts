@@ -101,13 +101,6 @@ function headerRecord(headers: Headers): Record<string, string> {
   return record;
 }
 
-/** Whether a body sent once can be sent again: everything but streams and async iterables. */
-function isReplayable(body: BodyInit | null): boolean {
-  if (body === null || typeof body !== 'object') return true;
-  if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) return false;
-  return typeof (body as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== 'function';
-}
-
 // The text of a Request's body for an authorizer that reads bodies; bytes
 // that are not UTF-8 are not text, and a signer gets none, as for a Blob.
 async function textOf(request: Request): Promise<string | undefined> {
@@ -282,7 +275,7 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
                 ? copies.take().body
                 : own === null
                   ? null
-                  : isReplayable(own)
+                  : forge.isReplayableBody(own)
                     ? own
                     : undefined,
             signal,
@@ -304,7 +297,7 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         forge.renew(answered, { status: answer.status, headers: headerRecord(answer.headers) }),
         signal,
       );
-      if (!renewed || !(carried || isReplayable(own))) {
+      if (!renewed || !(carried || forge.isReplayableBody(own))) {
         copies?.release();
         return answer;
       }
