@@ -15,8 +15,10 @@ export function redisAdapter(url: string): DemoAdapter {
         const connection = new Redis(url, { maxRetriesPerRequest: 1 });
         const storage = new RedisTokenStorage(connection, { prefix });
         const manager = ordersManager(servers, storage);
-        const client = axios.create({ baseURL: servers.api.url, timeout: 10_000 });
-        withForge(client, manager);
+        const client = withForge(
+          axios.create({ baseURL: servers.api.url, timeout: 10_000 }),
+          manager,
+        );
         return { connection, storage, manager, client };
       });
       return {
