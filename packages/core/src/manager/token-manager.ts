@@ -122,7 +122,10 @@ export class TokenManager<TInput = void> {
   readonly #order = new KeyOrder<KeyState>();
   readonly #events = new Emitter<TokenManagerEvents>();
   readonly #timers = new Timers();
-  readonly #abort = new AbortController();
+  // One controller per token request, aborted by close(), rather than one per manager: workerd
+  // forbids making one at global scope (where a Worker builds its manager) and refuses a signal
+  // made while serving another request.
+  readonly #inFlight = new Set<AbortController>();
   readonly #wakers = new Map<string, Set<() => void>>();
   #defaultKey: string | undefined;
   #defaultKeyPending: Promise<string> | undefined;
@@ -291,7 +294,7 @@ export class TokenManager<TInput = void> {
     if (this.#closed) return;
     this.#closed = true;
     const error = this.#closedError();
-    this.#abort.abort(error);
+    for (const controller of this.#inFlight) controller.abort(error);
     for (const state of this.#states.values()) state.flight?.reject(error);
     this.#states.clear();
     this.#order.clear();
@@ -637,7 +640,24 @@ export class TokenManager<TInput = void> {
     base: Token | undefined,
     state: KeyState,
   ): Promise<Obtained> {
-    const context: TokenRequestContext = { key, signal: this.#abort.signal };
+    this.#assertOpen();
+    const controller = new AbortController();
+    this.#inFlight.add(controller);
+    try {
+      return await this.#request(key, input, base, state, controller.signal);
+    } finally {
+      this.#inFlight.delete(controller);
+    }
+  }
+
+  async #request(
+    key: string,
+    input: TInput,
+    base: Token | undefined,
+    state: KeyState,
+    signal: AbortSignal,
+  ): Promise<Obtained> {
+    const context: TokenRequestContext = { key, signal };
     const provider = this.#provider;
     let token: unknown;
     let source: Obtained['source'] = 'fetch';

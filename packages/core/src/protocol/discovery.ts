@@ -129,8 +129,10 @@ interface LocationRequest {
 async function readLocation(request: LocationRequest): Promise<LocationOutcome> {
   const origin = new URL(request.url).origin;
   let current = request.url;
+  // Called unbound: workerd's fetch throws "Illegal invocation" when `this` is another object.
+  const send = request.fetch;
   for (let hop = 0; ; hop++) {
-    const response = await request.fetch(current, {
+    const response = await send(current, {
       headers: { accept: 'application/json' },
       redirect: 'manual',
       signal: request.signal,
