@@ -12,6 +12,7 @@ import { withForge as withForgeKy } from '@forge/ky';
 import axios from 'axios';
 import got, { type Options } from 'got';
 import ky from 'ky';
+import ky1 from 'ky1';
 
 const ROUNDS = 9;
 const REQUESTS = 5_000;
@@ -106,6 +107,30 @@ function kyPair(): Pair {
   };
 }
 
+// ky 1 (Node 20's ky): `prefixUrl`, and hooks called with `(request, options)`.
+function ky1Pair(): Pair {
+  const base = ky1.create({
+    prefixUrl: BASE,
+    retry: 0,
+    fetch: async () => new Response('', { status: 200 }),
+  });
+  const baseline = base.extend({
+    hooks: {
+      beforeRequest: [
+        (request) => {
+          request.headers.set('authorization', STATIC);
+        },
+      ],
+    },
+  });
+  const forge = withForgeKy(base, manager);
+  return {
+    client: 'ky 1',
+    baseline: async () => (await baseline.get('orders')).status,
+    forge: async () => (await forge.get('orders')).status,
+  };
+}
+
 // fetch has no hook: the baseline is the bare wrapper users write around it.
 function fetchPair(): Pair {
   const answer: typeof fetch = async () => new Response('', { status: 200 });
@@ -156,5 +181,5 @@ console.log(
 );
 console.log('| client | static header | withForge | added | met |');
 console.log('| ------ | ------------- | --------- | ----- | --- |');
-for (const pair of [axiosPair(), gotPair(), kyPair(), fetchPair()]) await measure(pair);
+for (const pair of [axiosPair(), gotPair(), kyPair(), ky1Pair(), fetchPair()]) await measure(pair);
 await manager.close();
