@@ -27,12 +27,36 @@ export interface KyLike<T> {
   extend(options: (parent: KyDefaults) => object): T;
 }
 
-/** What was sent with one request, and what this adapter needs for its answer. */
-interface KySent extends Sent {
+/**
+ * What Forge sent with one request, and what its answer needs: one object per
+ * request, remembered under the Request ky hands `fetch` and kept in the
+ * request's `context`. ky's errors carry `options.context`, so everything sits
+ * in private fields: neither a log (`util.inspect`) nor JSON of it shows the
+ * credentials.
+ */
+class Outgoing implements Sent {
+  readonly #sent: Sent;
+  readonly #follows: boolean;
+  readonly #body: unknown;
+  constructor(sent: Sent, follows: boolean, body: unknown) {
+    this.#sent = sent;
+    this.#follows = follows;
+    this.#body = body;
+  }
+  get request(): Sent['request'] {
+    return this.#sent.request;
+  }
+  get authorization(): Sent['authorization'] {
+    return this.#sent.authorization;
+  }
   /** Whether Forge follows the request's redirects (the caller did not ask for them). */
-  readonly follows: boolean;
+  get follows(): boolean {
+    return this.#follows;
+  }
   /** The body as ky built it from the caller's `body` or `json`: what a resend sends again. */
-  readonly body: unknown;
+  get body(): unknown {
+    return this.#body;
+  }
 }
 
 /** What ky hands a hook: ky 2 one state object, ky 1 `(request, options, …)`. */
@@ -46,22 +70,7 @@ interface HookState {
 }
 
 /** ky's per-request `context`: the caller's, plus what Forge sent last. */
-type Context = Record<string, unknown> & { [LATEST]?: Latest };
-
-/**
- * What Forge sent last for one request, kept in its `context`. The
- * credentials sit in a private field: ky's errors carry `options.context`,
- * and neither a log (`util.inspect`) nor JSON of them shows the field.
- */
-class Latest {
-  readonly #sent: KySent;
-  constructor(sent: KySent) {
-    this.#sent = sent;
-  }
-  sent(): KySent {
-    return this.#sent;
-  }
-}
+type Context = Record<string, unknown> & { [LATEST]?: Outgoing };
 
 type Fetch = (input: Request | string, init?: RequestInit) => Promise<Response>;
 
@@ -71,6 +80,8 @@ const PKG = 'ky';
 // A symbol stays out of JSON and of ky's option merges.
 const LATEST = Symbol('@forge/ky:sent');
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// The answers the fetch wrapper acts on: redirects it follows, and a 401.
+const ANSWERED_BY_FORGE = new Set([...REDIRECT_STATUSES, 401]);
 // Forge's own `redirect: 'manual'`, set as the instance's default. ky builds
 // every Request with it at once (WebIDL reads an enum with ToString), so no
 // request is rebuilt to switch its mode; by identity the hooks tell it from a
@@ -187,13 +198,14 @@ export function withForge<T extends KyLike<T>, TKey = never>(
 }
 
 function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
-  // Everything remembered here is a KySent, under the Request ky hands `fetch`.
-  const recall = (request: Request) => forge.recall(request) as KySent | undefined;
+  // Everything remembered here is an Outgoing.
+  const recall = (request: Request) => forge.recall(request) as Outgoing | undefined;
 
-  const authorized = (request: Request, options: HookState['options'], sent: KySent) => {
+  const authorized = (request: Request, options: HookState['options'], sent: Outgoing) => {
     forge.setCredentials(request.headers, sent);
     forge.remember(request, sent);
-    options.context[LATEST] = new Latest(sent);
+    // Not enumerable: a context copied into another request (ky spreads it) leaves this behind.
+    Object.defineProperty(options.context, LATEST, { value: sent, configurable: true });
   };
 
   // Forge follows a request's redirects unless the caller asked for them:
@@ -210,7 +222,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
 
   // What ky sends next, with the credentials of `sent`: the same Request,
   // unless the authorizer replaced its URL or body, or its mode must change.
-  const sending = (request: Request, sent: KySent): Request => {
+  const sending = (request: Request, sent: Outgoing): Request => {
     const { url, body } = sent.authorization;
     const manual = sent.follows && request.redirect !== 'manual';
     if (url === undefined && body === undefined && !manual) return request;
@@ -242,7 +254,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       forge: options.context.forge,
     });
     if (sent === undefined) return unauthorized(request, options);
-    const entry: KySent = { ...sent, follows: follows(request, options), body: options.body };
+    const entry = new Outgoing(sent, follows(request, options), options.body);
     const next = sending(request, entry);
     authorized(next, options, entry);
     return next === request ? undefined : next;
@@ -252,7 +264,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   // request, which still carries the credentials of the last send.
   const beforeRetry = async (state: HookState): Promise<Request | undefined> => {
     const { request, options } = state;
-    const previous = options.context[LATEST]?.sent();
+    const previous = options.context[LATEST];
     if (previous === undefined) return undefined;
     forge.removeCredentials(request.headers, previous);
     const sent = await forge.authorize({
@@ -264,7 +276,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       continues: previous,
     });
     if (sent === undefined) return unauthorized(request, options);
-    const entry: KySent = { ...sent, follows: previous.follows, body: previous.body };
+    const entry = new Outgoing(sent, previous.follows, previous.body);
     const next = sending(request, entry);
     authorized(next, options, entry);
     return next === request ? undefined : next;
@@ -278,7 +290,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     const error = (first instanceof Error ? first : first.error) as
       | (Error & { request?: unknown; options?: HookState['options'] })
       | undefined;
-    const latest = (error?.options ?? first.options)?.context[LATEST]?.sent();
+    const latest = (error?.options ?? first.options)?.context[LATEST];
     for (const request of [error?.request, first.request]) {
       if (request instanceof Request) {
         forge.removeCredentials(request.headers, recall(request) ?? latest);
@@ -290,33 +302,54 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const inner = parent.fetch;
   const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
 
-  // ky's `fetch`: sends a request, follows the redirects Forge took over
-  // (each hop judged), and after a 401 to credentials Forge set renews them
-  // and sends the request again. ky's timeout covers all of it.
+  // Sends `request`, scrubbing it when the send fails: ky 1 hands the request
+  // to its TimeoutError without running beforeError.
+  const sendOnce = async (
+    request: Request,
+    init: RequestInit | undefined,
+    sent: Sent | undefined,
+  ) => {
+    try {
+      return await send(request, init);
+    } catch (error) {
+      forge.removeCredentials(request.headers, sent ?? recall(request));
+      throw error;
+    }
+  };
+
+  // ky's `fetch`: most answers go straight back to ky. A redirect Forge took
+  // over is followed (each hop judged), and a 401 to credentials Forge set
+  // renews them and sends the request again. ky's timeout covers all of it.
   const forgeFetch = async (request: Request, init?: RequestInit): Promise<Response> => {
-    let entry = recall(request);
-    if (entry === undefined) return send(request, init);
-    const first = entry;
-    // A streamed body can be read once: a copy kept from the start is what a
-    // resend sends. Any other body ky built is sent again as it is.
-    let spare =
-      request.body !== null && !forge.isReplayableBody(first.body) ? request.clone() : undefined;
+    // A streamed body can be read once: a request that may be sent again keeps a copy.
+    const sent = request.body === null ? undefined : recall(request);
+    const spare =
+      sent !== undefined && !forge.isReplayableBody(sent.body) ? request.clone() : undefined;
+    const response = await sendOnce(request, init, sent);
+    if (!ANSWERED_BY_FORGE.has(response.status)) return response;
+    const entry = sent ?? recall(request);
+    return entry === undefined ? response : answer(request, init, response, entry, spare);
+  };
+
+  const answer = async (
+    request: Request,
+    init: RequestInit | undefined,
+    first: Response,
+    sent: Outgoing,
+    spare: Request | undefined,
+  ): Promise<Response> => {
+    let reserve = spare;
+    // Any other body ky built is sent again as it is.
     const replayBody = (): BodyInit | null => {
-      if (spare === undefined) return request.body === null ? null : (first.body as BodyInit);
-      const taken = spare;
-      spare = spare.clone();
+      if (reserve === undefined) return request.body === null ? null : (sent.body as BodyInit);
+      const taken = reserve;
+      reserve = reserve.clone();
       return taken.body;
     };
+    let response = first;
     let current = request;
+    let entry = sent;
     for (;;) {
-      let response: Response;
-      try {
-        response = await send(current, init);
-      } catch (error) {
-        // ky 1 hands this request to its TimeoutError without running beforeError.
-        forge.removeCredentials(current.headers, entry);
-        throw error;
-      }
       let answered: Sent | undefined = entry;
       if (entry.follows && REDIRECT_STATUSES.has(response.status)) {
         const followed = await forge.followRedirects(
@@ -338,31 +371,33 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       }
       if (response.status !== 401 || answered === undefined) return response;
       // ky built every body but a stream from something it can send again.
-      if (!(await forge.renew(answered, response, spare === undefined ? first.body : null))) {
+      if (!(await forge.renew(answered, response, spare === undefined ? sent.body : null))) {
         return response;
       }
       response.body?.cancel().catch(ignore);
       forge.removeCredentials(current.headers, entry);
-      const sent = await forge.authorize({
-        method: first.request.method,
-        url: first.request.url,
+      const renewed = await forge.authorize({
+        method: sent.request.method,
+        url: sent.request.url,
         headers: current.headers,
-        body: first.request.body,
+        body: sent.request.body,
         retryOf: answered,
       });
-      if (sent === undefined)
-        return send(resendable(current, first.request.url, replayBody()), init);
-      forge.setCredentials(current.headers, sent);
+      if (renewed === undefined) {
+        return send(resendable(current, sent.request.url, replayBody()), init);
+      }
+      forge.setCredentials(current.headers, renewed);
       const next = resendable(
         current,
-        sent.authorization.url ?? first.request.url,
-        sent.authorization.body ?? replayBody(),
+        renewed.authorization.url ?? sent.request.url,
+        renewed.authorization.body ?? replayBody(),
       );
-      entry = { ...sent, follows: first.follows, body: first.body };
+      entry = new Outgoing(renewed, sent.follows, sent.body);
       // ky's HTTPError names the request it passed to fetch, now holding these credentials.
       forge.remember(request, entry);
       forge.remember(next, entry);
       current = next;
+      response = await sendOnce(current, init, entry);
     }
   };
 
