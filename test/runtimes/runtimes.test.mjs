@@ -28,6 +28,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./script.mjs', import.meta.url));
 const RESULT_PREFIX = 'FORGE_RUNTIME_RESULT ';
 const RUN_TIMEOUT_MS = 30_000;
+// Bounds each runtime's servers, run and checks; the whole suite takes seconds.
+const SUITE_TIMEOUT_MS = 60_000;
 const require = createRequire(import.meta.url);
 
 function run(file, args, options = {}) {
@@ -197,8 +199,17 @@ const SCRIPTED = [
     name: 'Deno',
     runtime: /^deno 2\./,
     locate: () => packageBinary('deno', 'deno'),
-    // Deno's permissions at their narrowest: loopback and the one variable, nothing else.
-    args: ['run', '--no-lock', '--allow-net=127.0.0.1', '--allow-env=FORGE_RUNTIME_CONFIG', SCRIPT],
+    // Deno's permissions at their narrowest: loopback and the one variable, nothing else;
+    // packages from the workspace's node_modules, never fetched.
+    args: [
+      'run',
+      '--no-lock',
+      '--node-modules-dir=manual',
+      '--cached-only',
+      '--allow-net=127.0.0.1',
+      '--allow-env=FORGE_RUNTIME_CONFIG',
+      SCRIPT,
+    ],
   },
   {
     name: 'Bun',
@@ -211,17 +222,21 @@ const SCRIPTED = [
 
 for (const runtime of SCRIPTED) {
   const located = await runtime.locate();
-  describe(`${runtime.name}${located.version ? ` ${located.version}` : ''}`, () => {
+  const name = `${runtime.name}${located.version ? ` ${located.version}` : ''}`;
+  describe(name, { timeout: SUITE_TIMEOUT_MS }, () => {
     if (located.missing) {
       it('is installed', (t) => unavailable(t, located.missing));
       return;
     }
     let servers;
     let result;
-    before(async () => {
-      servers = await startServers();
-      result = await runScenario(located.path, runtime.args, servers.config);
-    });
+    before(
+      async () => {
+        servers = await startServers();
+        result = await runScenario(located.path, runtime.args, servers.config);
+      },
+      { timeout: SUITE_TIMEOUT_MS },
+    );
     after(() => servers?.close());
 
     it('runs the scenario on the built packages', () => {
@@ -266,7 +281,8 @@ async function locateWorkerd() {
 }
 
 const workerd = await locateWorkerd();
-describe(`Cloudflare workerd${workerd.workerd ? ` ${workerd.workerd}` : ''} (miniflare)`, () => {
+const workerdName = `Cloudflare workerd${workerd.workerd ? ` ${workerd.workerd}` : ''} (miniflare)`;
+describe(workerdName, { timeout: SUITE_TIMEOUT_MS }, () => {
   if (workerd.missing) {
     it('is installed', (t) => unavailable(t, workerd.missing));
     return;
@@ -282,28 +298,31 @@ describe(`Cloudflare workerd${workerd.workerd ? ` ${workerd.workerd}` : ''} (min
     return body;
   }
 
-  before(async () => {
-    servers = await startServers();
-    // Bundled the way wrangler bundles a Worker: esbuild, workerd's export conditions.
-    const bundle = await workerd.build({
-      entryPoints: [fileURLToPath(new URL('./worker.mjs', import.meta.url))],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      conditions: ['workerd', 'worker', 'browser'],
-      external: ['cloudflare:*'],
-      write: false,
-      logLevel: 'warning',
-    });
-    mf = new workerd.Miniflare({
-      modules: true,
-      script: bundle.outputFiles[0].text,
-      // No nodejs_compat flag: Forge needs only web platform APIs.
-      compatibilityDate: '2025-09-01',
-      bindings: { FORGE_RUNTIME_CONFIG: JSON.stringify(servers.config) },
-    });
-    await mf.ready;
-  });
+  before(
+    async () => {
+      servers = await startServers();
+      // Bundled the way wrangler bundles a Worker: esbuild, workerd's export conditions.
+      const bundle = await workerd.build({
+        entryPoints: [fileURLToPath(new URL('./worker.mjs', import.meta.url))],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        conditions: ['workerd', 'worker', 'browser'],
+        external: ['cloudflare:*'],
+        write: false,
+        logLevel: 'warning',
+      });
+      mf = new workerd.Miniflare({
+        modules: true,
+        script: bundle.outputFiles[0].text,
+        // No nodejs_compat flag: Forge needs only web platform APIs.
+        compatibilityDate: '2025-09-01',
+        bindings: { FORGE_RUNTIME_CONFIG: JSON.stringify(servers.config) },
+      });
+      await mf.ready;
+    },
+    { timeout: SUITE_TIMEOUT_MS },
+  );
   after(async () => {
     await mf?.dispose();
     await servers?.close();
