@@ -204,8 +204,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const authorized = (request: Request, options: HookState['options'], sent: Outgoing) => {
     forge.setCredentials(request.headers, sent);
     forge.remember(request, sent);
-    // Not enumerable: a context copied into another request (ky spreads it) leaves this behind.
-    Object.defineProperty(options.context, LATEST, { value: sent, configurable: true });
+    options.context[LATEST] = sent;
   };
 
   // Forge follows a request's redirects unless the caller asked for them:
@@ -253,7 +252,11 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       body: signed(request, options.body) ? await request.clone().text() : options.body,
       forge: options.context.forge,
     });
-    if (sent === undefined) return unauthorized(request, options);
+    if (sent === undefined) {
+      // A caller may hand a request the context of an earlier one: nothing of it is this one's.
+      options.context[LATEST] = undefined;
+      return unauthorized(request, options);
+    }
     const entry = new Outgoing(sent, follows(request, options), options.body);
     const next = sending(request, entry);
     authorized(next, options, entry);
@@ -302,8 +305,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const inner = parent.fetch;
   const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
 
-  // Sends `request`, scrubbing it when the send fails: ky 1 hands the request
-  // to its TimeoutError without running beforeError.
+  // Sends a resend, scrubbing it when the send fails (see forgeFetch).
   const sendOnce = async (
     request: Request,
     init: RequestInit | undefined,
@@ -325,7 +327,14 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     const sent = request.body === null ? undefined : recall(request);
     const spare =
       sent !== undefined && !forge.isReplayableBody(sent.body) ? request.clone() : undefined;
-    const response = await sendOnce(request, init, sent);
+    let response: Response;
+    try {
+      response = await send(request, init);
+    } catch (error) {
+      // ky 1 hands this request to its TimeoutError without running beforeError.
+      forge.removeCredentials(request.headers, sent ?? recall(request));
+      throw error;
+    }
     if (!ANSWERED_BY_FORGE.has(response.status)) return response;
     const entry = sent ?? recall(request);
     return entry === undefined ? response : answer(request, init, response, entry, spare);
