@@ -3,11 +3,13 @@ import {
   type Authorizer,
   type BearerTokenSource,
   bearer,
+  RequestAuthorizationError,
   type Token,
 } from '@forge/core';
 import { createAdapter, type ForgeAdapter } from '@forge/core/adapter';
+import type { ForgeFetch } from '@forge/fetch';
 import type { Request } from 'express';
-import { authorizedFetch, type ForgeFetchInit, joinURL } from './fetch.js';
+import { type ForgeFetchInit, joinURL, serviceFetch } from './fetch.js';
 import { ServiceAuthorizationError, toServiceAuthorizationError } from './problem.js';
 import { withRequest } from './request.js';
 import type { ExchangeService, Service, ServiceRegistry } from './services.js';
@@ -54,9 +56,12 @@ function boundTo(service: ExchangeService, subjectToken: string): BearerTokenSou
   };
 }
 
+/** One exchange of this request, and what was made for it on first use. */
 interface Exchanged {
   readonly token: Token;
-  readonly adapter: ForgeAdapter;
+  readonly authorizer: Authorizer;
+  adapter?: ForgeAdapter;
+  fetch?: ForgeFetch;
 }
 
 /** Builds `req.forge` for one request. */
@@ -100,29 +105,48 @@ export class RequestContext implements ForgeRequestContext {
     } catch (error) {
       throw toExchangeError(service, error);
     }
-    const exchanged = {
+    const exchanged: Exchanged = {
       token,
-      adapter: createAdapter(
-        bearer(source, { policy: service.policy }),
-        {},
-        { package: 'express', baseURL: service.baseURL },
-      ),
+      authorizer: bearer(source, { policy: service.policy }),
     };
     this.#exchanged.set(service.name, exchanged);
     return exchanged;
   }
 
-  /** The kit for `service`, exchanging the caller's token first when needed. */
+  /** The proxy's kit for `service`, exchanging the caller's token first when needed. */
   async adapterFor(service: Service): Promise<ForgeAdapter> {
     if (service.kind === 'token') return service.adapter;
-    return (await this.exchange(service)).adapter;
+    const exchanged = await this.exchange(service);
+    exchanged.adapter ??= createAdapter(
+      exchanged.authorizer,
+      {},
+      { package: 'express', baseURL: service.baseURL },
+    );
+    return exchanged.adapter;
+  }
+
+  /** What `req.forge.fetch` sends `service`'s requests with, exchanging first when needed. */
+  async #fetchFor(service: Service): Promise<ForgeFetch> {
+    if (service.kind === 'token') return service.fetch;
+    const exchanged = await this.exchange(service);
+    exchanged.fetch ??= serviceFetch(exchanged.authorizer);
+    return exchanged.fetch;
   }
 
   fetch(service: string, path: string, init?: ForgeFetchInit): Promise<Response> {
     return withRequest(this.#req, async () => {
       const resolved = this.#registry.get(service);
-      const adapter = await this.adapterFor(resolved);
-      return authorizedFetch(resolved.name, adapter, joinURL(resolved.baseURL, path), init);
+      const send = await this.#fetchFor(resolved);
+      try {
+        return await send(joinURL(resolved.baseURL, path), init);
+      } catch (error) {
+        // Only a failure to authorize is the service's (502/503): fetch's own
+        // failures (network, the caller's abort or timeout) and a malformed
+        // `forge` option are the caller's, as they are with fetch.
+        throw error instanceof RequestAuthorizationError
+          ? toServiceAuthorizationError(resolved.name, error)
+          : error;
+      }
     });
   }
 }

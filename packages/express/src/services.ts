@@ -7,6 +7,8 @@ import {
   type ServiceTarget,
   serviceTarget,
 } from '@forge/core/adapter';
+import type { ForgeFetch } from '@forge/fetch';
+import { serviceFetch } from './fetch.js';
 import type {
   ForgeExchangeServiceOptions,
   ForgeMiddlewareOptions,
@@ -18,8 +20,10 @@ const PACKAGE = { package: 'express' } as const;
 /** A service called with the application's own token (core's service configuration). */
 export interface TokenService extends BuiltService {
   readonly kind: 'token';
-  /** The kit for `req.forge.fetch` and the proxy: the service's authorizer and key function. */
+  /** The kit for the proxy: the service's authorizer and key function. */
   readonly adapter: ForgeAdapter;
+  /** What `req.forge.fetch` sends with: the same authorizer and key function. */
+  readonly fetch: ForgeFetch;
 }
 
 /** A service called with a token exchanged for the caller's. */
@@ -96,6 +100,7 @@ function tokenService(name: string, config: unknown): TokenService {
       { key: service.key },
       { ...PACKAGE, baseURL: service.baseURL },
     ),
+    fetch: serviceFetch(service.authorizer, service.key),
   };
 }
 

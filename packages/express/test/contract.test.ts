@@ -73,8 +73,9 @@ function parse(text: string): unknown {
 function expressBinding(name: string, express: typeof express5): AdapterBinding {
   return {
     name,
-    // fetch sends a ReadableStream once; after a 401 it cannot be resent.
+    // A ReadableStream init.body is sent once (@forge/fetch): its 401 is the answer.
     replaysStreamBodies: false,
+    answersStreamUnauthorized: true,
     // A service takes a `manager` or a `provider`, not a request signer.
     acceptsAuthorizer: false,
     // req.forge.fetch rejects with the ServiceAuthorizationError a handler

@@ -53,6 +53,7 @@ describe('runAdapterContract() arguments', () => {
     ['binding.makeClient', { ...binding, makeClient: undefined }],
     ['binding.replaysStreamBodies', { ...binding, replaysStreamBodies: 'no' }],
     ['binding.acceptsAuthorizer', { ...binding, acceptsAuthorizer: 1 }],
+    ['binding.answersStreamUnauthorized', { ...binding, answersStreamUnauthorized: 'yes' }],
     ['binding.requestError', { ...binding, requestError: 'cause' }],
     ['binding.optionName', { ...binding, optionName: {} }],
   ])('names %s', (option, given) => {

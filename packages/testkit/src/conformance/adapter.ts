@@ -71,6 +71,13 @@ export interface AdapterBinding {
   /** Whether the client can resend a streamed body (ky buffers every request) or must refuse. */
   readonly replaysStreamBodies: boolean;
   /**
+   * Whether a client that cannot resend a streamed body answers with its 401
+   * (as `fetch` would: `@forge/fetch` given a stream as `init.body`, Express's
+   * `req.forge.fetch`) rather than refusing with a typed error; the token is
+   * renewed all the same, so the next request gets the new one. Default `false`.
+   */
+  readonly answersStreamUnauthorized?: boolean;
+  /**
    * Whether the adapter takes any `Authorizer` (a request signer), not only
    * a token manager. Default `true`; with `false` (an Express service takes a
    * `manager` or a `provider`) the custom-authorizer tests are reported as
@@ -136,6 +143,12 @@ function checkBinding(binding: unknown): asserts binding is AdapterBinding {
   }
   if (given.acceptsAuthorizer !== undefined && typeof given.acceptsAuthorizer !== 'boolean') {
     throw invalid('binding.acceptsAuthorizer', 'must be true or false');
+  }
+  if (
+    given.answersStreamUnauthorized !== undefined &&
+    typeof given.answersStreamUnauthorized !== 'boolean'
+  ) {
+    throw invalid('binding.answersStreamUnauthorized', 'must be true or false');
   }
   checkFunction(given.requestError, 'binding.requestError', 'must be a function (thrown) => error');
   checkFunction(given.optionName, 'binding.optionName', 'must be a function (option) => string');
@@ -509,7 +522,7 @@ export function runAdapterContract(binding: AdapterBinding): void {
       expect(api.requests({ path: '/orders' })).toBe(0);
     });
 
-    it('after a 401 resends a replayable body, and refuses a stream with a typed error', async () => {
+    it('after a 401 resends a replayable body; a stream is resent, refused or its 401 answered', async () => {
       const { client } = fresh();
       expect((await client.get('/warm')).status).toBe(200);
       api.revokeAll();
@@ -531,6 +544,15 @@ export function runAdapterContract(binding: AdapterBinding): void {
         .catch((caught: unknown) => caught);
       if (binding.replaysStreamBodies) {
         expect(outcome).toMatchObject({ status: 200, body: { body: { sku: 'B-2' } } });
+      } else if (binding.answersStreamUnauthorized) {
+        expect(outcome).toMatchObject({ status: 401 });
+        // Renewed meanwhile: the next request is accepted at its first attempt.
+        const refused = api.requests({ path: '/orders', status: 401 });
+        const again = await streaming.post('/orders', '{"sku":"B-2"}', {
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(again).toMatchObject({ status: 200, body: { body: { sku: 'B-2' } } });
+        expect(api.requests({ path: '/orders', status: 401 })).toBe(refused);
       } else {
         expect(outcome).toBeInstanceOf(ForgeError);
         const typed = requestError(outcome);
