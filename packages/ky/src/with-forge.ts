@@ -265,8 +265,12 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
 
   // ky's own retries (a 5xx, a network error, a timeout) send its copy of the
   // request, which still carries the credentials of the last send.
-  const beforeRetry = async (state: HookState): Promise<Request | undefined> => {
+  const beforeRetry = async (
+    state: HookState & { readonly error?: unknown },
+  ): Promise<Request | undefined> => {
     const { request, options } = state;
+    // ky 1 retries whatever failed, also past a per-request `retry` that replaced withoutForgeErrors.
+    if (isForgeError(state.error)) throw state.error;
     const previous = options.context[LATEST];
     if (previous === undefined) return undefined;
     forge.removeCredentials(request.headers, previous);

@@ -197,6 +197,10 @@ describe.each([
       expect(asked).toBe(1);
       // ky 1 waits 300 ms before a retry of its own.
       expect(performance.now() - started).toBeLessThan(250);
+      // A request's own `retry` replaces the instance's: still no second try.
+      const again = await api.get('orders', { retry: 2 }).catch((caught: unknown) => caught);
+      expect(again).toBeInstanceOf(ForgeError);
+      expect(asked).toBe(2);
     } finally {
       await failing.close();
     }
