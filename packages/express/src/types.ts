@@ -64,12 +64,13 @@ export interface ForgeMiddlewareOptions {
 /** What `req.forge` offers a handler. */
 export interface ForgeRequestContext {
   /**
-   * `fetch` to a configured service: `path` is resolved against the
-   * service's `baseURL`, credentials are added, and a 401 is retried once
-   * with a fresh token. `init.forge.key` picks the manager's token for this
-   * request; otherwise the service's `key` function does. Token failures
-   * reject with a `ServiceAuthorizationError` (502/503); an unknown name
-   * rejects with a `ConfigurationError` listing the configured names.
+   * `fetch` to a configured service, sent through `@forge/fetch`: `path` is
+   * resolved against the service's `baseURL`, credentials are added, and a
+   * 401 is retried once with a fresh token. `init.forge.key` picks the
+   * manager's token for this request; otherwise the service's `key` function
+   * does. Token failures reject with a `ServiceAuthorizationError` (502/503);
+   * an unknown name rejects with a `ConfigurationError` listing the
+   * configured names; everything else rejects as `fetch` does.
    */
   fetch(service: string, path: string, init?: ForgeFetchInit): Promise<Response>;
   /** The token manager of a service (for exchange services: the exchange manager). */
