@@ -151,11 +151,7 @@ interface Cost {
   readonly cpu: number;
 }
 
-declare const gc: (() => void) | undefined;
-
 async function cost(send: Send): Promise<Cost> {
-  // Each batch starts from a collected heap, so one mode's garbage is not billed to the other.
-  if (typeof gc === 'function') gc();
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < REQUESTS; i++) {
