@@ -76,8 +76,9 @@ type Fetch = (input: Request | string, init?: RequestInit) => Promise<Response>;
 
 const PKG = 'ky';
 // Kept in the request's `context`, which ky makes anew for each call and hands
-// every hook of it: its retries and errors find the request's credentials there.
-// A symbol stays out of JSON and of ky's option merges.
+// every hook of it: its retries and errors find the request's credentials
+// there. A symbol stays out of JSON; a context a caller copies into another
+// request brings it along, so beforeRequest sets it afresh for every request.
 const LATEST = Symbol('@forge/ky:sent');
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // The answers the fetch wrapper acts on: redirects it follows, and a 401.
@@ -309,20 +310,6 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const inner = parent.fetch;
   const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
 
-  // Sends a resend, scrubbing it when the send fails (see forgeFetch).
-  const sendOnce = async (
-    request: Request,
-    init: RequestInit | undefined,
-    sent: Sent | undefined,
-  ) => {
-    try {
-      return await send(request, init);
-    } catch (error) {
-      forge.removeCredentials(request.headers, sent ?? recall(request));
-      throw error;
-    }
-  };
-
   // ky's `fetch`: most answers go straight back to ky. A redirect Forge took
   // over is followed (each hop judged), and a 401 to credentials Forge set
   // renews them and sends the request again. ky's timeout covers all of it.
@@ -410,7 +397,12 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       forge.remember(request, entry);
       forge.remember(next, entry);
       current = next;
-      response = await sendOnce(current, init, entry);
+      try {
+        response = await send(current, init);
+      } catch (error) {
+        forge.removeCredentials(current.headers, entry);
+        throw error;
+      }
     }
   };
 
