@@ -10,7 +10,7 @@ import { withForge as withForgeFetch } from '@forge/fetch';
 import { withForge as withForgeGot } from '@forge/got';
 import { withForge as withForgeKy } from '@forge/ky';
 import axios from 'axios';
-import got, { type Options } from 'got';
+import got, { type BeforeRequestHook } from 'got';
 import ky from 'ky';
 import ky1 from 'ky1';
 
@@ -51,7 +51,7 @@ function axiosPair(): Pair {
 }
 
 // A last beforeRequest hook that hands got a response: got sends nothing.
-function respondAtOnce(options: Options): Readable {
+const respondAtOnce: BeforeRequestHook = (options) => {
   const response = Readable.from([Buffer.alloc(0)]);
   return Object.assign(response, {
     statusCode: 200,
@@ -60,8 +60,8 @@ function respondAtOnce(options: Options): Readable {
     rawHeaders: [],
     httpVersion: '1.1',
     url: String(options.url),
-  });
-}
+  }) as unknown as ReturnType<BeforeRequestHook>;
+};
 
 function gotPair(): Pair {
   const base = got.extend({ prefixUrl: BASE, retry: { limit: 0 } });
@@ -69,7 +69,7 @@ function gotPair(): Pair {
   const baseline = base.extend({
     hooks: {
       beforeRequest: [
-        (options: Options) => {
+        (options) => {
           options.headers.authorization = STATIC;
         },
       ],

@@ -534,8 +534,9 @@ describe('many keys', () => {
     expect(provider.calls).toBe(100_000);
     expect(new Set(tokens.map((token) => token.accessToken)).size).toBe(100_000);
     expect(keysOf(manager)).toBeLessThanOrEqual(1_000);
-    // Generous: the quadratic scan this replaces took about a minute.
-    expect(elapsedMs).toBeLessThan(30_000);
+    // No real-clock bound here (it flaked on a busy machine: ~5 s alone, ~50 s beside
+    // a parallel build): the quadratic scan this replaced took minutes under load and
+    // runs into the test's timeout; bench/core-hot-path.bench.ts has the figure.
 
     // Single-flight per key still holds for keys in flight, and the tier stays bounded.
     const again = await Promise.all(
