@@ -9,7 +9,7 @@ import {
 /**
  * The defaults of a ky instance (ky 1 or 2) that {@link withForge} reads:
  * the base URL (ky 2 `prefix` or `baseUrl`, ky 1 `prefixUrl`), and what
- * Forge builds on (`fetch`, `redirect`, `retry`).
+ * Forge builds on (`fetch`, `redirect`).
  */
 export interface KyDefaults {
   readonly prefix?: string | URL | undefined;
@@ -19,7 +19,6 @@ export interface KyDefaults {
     | ((input: string | URL | Request, init?: RequestInit) => Promise<Response>)
     | undefined;
   readonly redirect?: RequestRedirect | undefined;
-  readonly retry?: unknown;
 }
 
 /** The part of a ky instance (ky 1.14 or later, or ky 2) that {@link withForge} uses. */
@@ -66,6 +65,8 @@ interface HookState {
     readonly context: Context;
     readonly body?: unknown;
     readonly redirect?: unknown;
+    /** ky 1: this request's own retry options, which ky reads when the hook throws. */
+    readonly retry?: { limit: number };
   };
 }
 
@@ -89,8 +90,8 @@ const ANSWERED_BY_FORGE = new Set([...REDIRECT_STATUSES, 401]);
 // caller's own per-request `'manual'`, whose redirects are the caller's.
 const FORGE_MANUAL = Object.freeze(new String('manual'));
 
-function hookState(args: readonly unknown[]): HookState {
-  const [first, options] = args;
+// ky 2 hands a hook one state object; ky 1 hands beforeRequest `(request, options)`.
+function hookState(first: unknown, options: unknown): HookState {
   return first instanceof Request
     ? { request: first, options: options as HookState['options'] }
     : (first as HookState);
@@ -108,24 +109,6 @@ function clientBase(parent: KyDefaults): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-// ky 1 retries whatever a hook or `fetch` throws: a request Forge could not
-// authorize must reach the caller at once instead. (ky 2 retries only
-// network errors, timeouts and HTTP errors; this is a no-op there.)
-function withoutForgeErrors(retry: unknown): object {
-  type ShouldRetry = (state: { error: unknown; retryCount: number }) => unknown;
-  const own: { limit?: number; shouldRetry?: ShouldRetry } =
-    typeof retry === 'number'
-      ? { limit: retry }
-      : typeof retry === 'object' && retry !== null
-        ? retry
-        : {};
-  return {
-    ...own,
-    shouldRetry: (state: { error: unknown; retryCount: number }) =>
-      isForgeError(state.error) ? false : own.shouldRetry?.(state),
-  };
 }
 
 // A request sent again after a 401, with `headers` as they are now; `current`
@@ -242,17 +225,26 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const signed = (request: Request, body: unknown): boolean =>
     forge.signsBody && typeof body === 'string' && request.body !== null;
 
-  const beforeRequest = async (...args: unknown[]): Promise<Request | undefined> => {
-    const { request, options } = hookState(args);
+  const beforeRequest = async (first: unknown, second?: unknown): Promise<Request | undefined> => {
+    const { request, options } = hookState(first, second);
     // ky 1 runs beforeRequest again before each of its retries, which beforeRetry has authorized.
     if (recall(request) !== undefined) return undefined;
-    const sent = await forge.authorize({
-      method: request.method,
-      url: request.url,
-      headers: request.headers,
-      body: signed(request, options.body) ? await request.clone().text() : options.body,
-      forge: options.context.forge,
-    });
+    let sent: Sent | undefined;
+    try {
+      sent = await forge.authorize({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: signed(request, options.body) ? await request.clone().text() : options.body,
+        forge: options.context.forge,
+      });
+    } catch (error) {
+      // ky 1 (which hands this hook the Request) retries whatever a hook
+      // throws: a request Forge could not authorize goes to the caller at
+      // once. The retry options ky 1 hands the hook are this request's own.
+      if (first instanceof Request && options.retry !== undefined) options.retry.limit = 0;
+      throw error;
+    }
     if (sent === undefined) {
       // A caller may hand a request the context of an earlier one: nothing of it is this one's.
       options.context[LATEST] = undefined;
@@ -270,7 +262,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     state: HookState & { readonly error?: unknown },
   ): Promise<Request | undefined> => {
     const { request, options } = state;
-    // ky 1 retries whatever failed, also past a per-request `retry` that replaced withoutForgeErrors.
+    // ky 1 retries whatever failed, `fetch` included: not a request Forge could not authorize.
     if (isForgeError(state.error)) throw state.error;
     const previous = options.context[LATEST];
     if (previous === undefined) return undefined;
@@ -293,8 +285,8 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   // Callers log ky's errors, whose `request` carries the headers: keep our
   // credentials out. ky 2 calls this with a state object for every error;
   // ky 1 with the error, for HTTP errors only.
-  const beforeError = (...args: unknown[]): unknown => {
-    const first = args[0] as { error?: unknown; request?: unknown; options?: HookState['options'] };
+  const beforeError = (state: unknown): unknown => {
+    const first = state as { error?: unknown; request?: unknown; options?: HookState['options'] };
     const error = (first instanceof Error ? first : first.error) as
       | (Error & { request?: unknown; options?: HookState['options'] })
       | undefined;
@@ -408,7 +400,6 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
 
   return {
     fetch: forgeFetch,
-    retry: withoutForgeErrors(parent.retry),
     // A caller's own default mode ('manual', 'error') stays: those redirects are theirs.
     ...(parent.redirect === undefined ? { redirect: FORGE_MANUAL } : {}),
     hooks: {
