@@ -58,16 +58,19 @@ class Outgoing implements Sent {
   }
 }
 
+/** The options ky hands a hook (normalized, for this one request). */
+interface HookOptions {
+  readonly context: Context;
+  readonly body?: unknown;
+  readonly redirect?: unknown;
+  /** ky 1: this request's own retry options, which ky reads when the hook throws. */
+  readonly retry?: { limit: number };
+}
+
 /** What ky hands a hook: ky 2 one state object, ky 1 `(request, options, …)`. */
 interface HookState {
   readonly request: Request;
-  readonly options: {
-    readonly context: Context;
-    readonly body?: unknown;
-    readonly redirect?: unknown;
-    /** ky 1: this request's own retry options, which ky reads when the hook throws. */
-    readonly retry?: { limit: number };
-  };
+  readonly options: HookOptions;
 }
 
 /** ky's per-request `context`: the caller's, plus what Forge sent last. */
@@ -89,13 +92,6 @@ const ANSWERED_BY_FORGE = new Set([...REDIRECT_STATUSES, 401]);
 // request is rebuilt to switch its mode; by identity the hooks tell it from a
 // caller's own per-request `'manual'`, whose redirects are the caller's.
 const FORGE_MANUAL = Object.freeze(new String('manual'));
-
-// ky 2 hands a hook one state object; ky 1 hands beforeRequest `(request, options)`.
-function hookState(first: unknown, options: unknown): HookState {
-  return first instanceof Request
-    ? { request: first, options: options as HookState['options'] }
-    : (first as HookState);
-}
 
 // The origin the instance's requests go to: ky joins `prefix` (ky 2) or
 // `prefixUrl` (ky 1) before the path, and resolves the result against
@@ -185,7 +181,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   // Everything remembered here is an Outgoing.
   const recall = (request: Request) => forge.recall(request) as Outgoing | undefined;
 
-  const authorized = (request: Request, options: HookState['options'], sent: Outgoing) => {
+  const authorized = (request: Request, options: HookOptions, sent: Outgoing) => {
     forge.setCredentials(request.headers, sent);
     forge.remember(request, sent);
     options.context[LATEST] = sent;
@@ -193,12 +189,12 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
 
   // Forge follows a request's redirects unless the caller asked for them:
   // with its own default mode, or with `redirect: 'follow'` on the request.
-  const follows = (request: Request, options: HookState['options']) =>
+  const follows = (request: Request, options: HookOptions) =>
     options.redirect === FORGE_MANUAL || request.redirect === 'follow';
 
   // A request Forge set to manual redirects, sent without credentials: fetch
   // follows its redirects itself, as it would have without Forge.
-  const unauthorized = (request: Request, options: HookState['options']) =>
+  const unauthorized = (request: Request, options: HookOptions) =>
     options.redirect === FORGE_MANUAL && request.redirect === 'manual'
       ? new Request(request, { redirect: 'follow' })
       : undefined;
@@ -226,9 +222,12 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     forge.signsBody && typeof body === 'string' && request.body !== null;
 
   const beforeRequest = async (first: unknown, second?: unknown): Promise<Request | undefined> => {
-    const { request, options } = hookState(first, second);
-    // ky 1 runs beforeRequest again before each of its retries, which beforeRetry has authorized.
-    if (recall(request) !== undefined) return undefined;
+    // ky 2 hands a hook one state object; ky 1 hands it `(request, options)`,
+    // and runs it again before each of its retries, which beforeRetry has authorized.
+    const ky1 = first instanceof Request;
+    const request = ky1 ? first : (first as HookState).request;
+    const options = ky1 ? (second as HookOptions) : (first as HookState).options;
+    if (ky1 && recall(request) !== undefined) return undefined;
     let sent: Sent | undefined;
     try {
       sent = await forge.authorize({
@@ -239,10 +238,10 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
         forge: options.context.forge,
       });
     } catch (error) {
-      // ky 1 (which hands this hook the Request) retries whatever a hook
-      // throws: a request Forge could not authorize goes to the caller at
-      // once. The retry options ky 1 hands the hook are this request's own.
-      if (first instanceof Request && options.retry !== undefined) options.retry.limit = 0;
+      // ky 1 retries whatever a hook throws: a request Forge could not
+      // authorize goes to the caller at once. The retry options ky 1 hands
+      // the hook are this request's own.
+      if (ky1 && options.retry !== undefined) options.retry.limit = 0;
       throw error;
     }
     if (sent === undefined) {
@@ -286,9 +285,9 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   // credentials out. ky 2 calls this with a state object for every error;
   // ky 1 with the error, for HTTP errors only.
   const beforeError = (state: unknown): unknown => {
-    const first = state as { error?: unknown; request?: unknown; options?: HookState['options'] };
+    const first = state as { error?: unknown; request?: unknown; options?: HookOptions };
     const error = (first instanceof Error ? first : first.error) as
-      | (Error & { request?: unknown; options?: HookState['options'] })
+      | (Error & { request?: unknown; options?: HookOptions })
       | undefined;
     const latest = (error?.options ?? first.options)?.context[LATEST];
     for (const request of [error?.request, first.request]) {
