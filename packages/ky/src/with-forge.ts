@@ -62,7 +62,6 @@ class Outgoing implements Sent {
 interface HookOptions {
   readonly context: Context;
   readonly body?: unknown;
-  readonly redirect?: unknown;
   /** ky 1: this request's own retry options, which ky reads when the hook throws. */
   readonly retry?: { limit: number };
 }
@@ -87,11 +86,6 @@ const LATEST = Symbol('@forge/ky:sent');
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // The answers the fetch wrapper acts on: redirects it follows, and a 401.
 const ANSWERED_BY_FORGE = new Set([...REDIRECT_STATUSES, 401]);
-// Forge's own `redirect: 'manual'`, set as the instance's default. ky builds
-// every Request with it at once (WebIDL reads an enum with ToString), so no
-// request is rebuilt to switch its mode; by identity the hooks tell it from a
-// caller's own per-request `'manual'`, whose redirects are the caller's.
-const FORGE_MANUAL = Object.freeze(new String('manual'));
 
 // The origin the instance's requests go to: ky joins `prefix` (ky 2) or
 // `prefixUrl` (ky 1) before the path, and resolves the result against
@@ -187,15 +181,21 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     options.context[LATEST] = sent;
   };
 
-  // Forge follows a request's redirects unless the caller asked for them:
-  // with its own default mode, or with `redirect: 'follow'` on the request.
-  const follows = (request: Request, options: HookOptions) =>
-    options.redirect === FORGE_MANUAL || request.redirect === 'follow';
+  // The instance's default `redirect` becomes 'manual' unless it asks for
+  // 'manual' or 'error' itself (those redirects are the caller's). ky then
+  // builds every Request with it at once: none is rebuilt to switch its mode.
+  // A request's own `redirect: 'manual'` cannot be told from this default
+  // (ky hands hooks the merged options), so Forge follows those redirects too.
+  const forgeManual = parent.redirect === undefined || parent.redirect === 'follow';
+
+  // Forge follows a request's redirects unless the caller asked for them.
+  const follows = (request: Request) =>
+    request.redirect === 'follow' || (forgeManual && request.redirect === 'manual');
 
   // A request Forge set to manual redirects, sent without credentials: fetch
   // follows its redirects itself, as it would have without Forge.
-  const unauthorized = (request: Request, options: HookOptions) =>
-    options.redirect === FORGE_MANUAL && request.redirect === 'manual'
+  const unauthorized = (request: Request) =>
+    forgeManual && request.redirect === 'manual'
       ? new Request(request, { redirect: 'follow' })
       : undefined;
 
@@ -247,9 +247,9 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     if (sent === undefined) {
       // A caller may hand a request the context of an earlier one: nothing of it is this one's.
       options.context[LATEST] = undefined;
-      return unauthorized(request, options);
+      return unauthorized(request);
     }
-    const entry = new Outgoing(sent, follows(request, options), options.body);
+    const entry = new Outgoing(sent, follows(request), options.body);
     const next = sending(request, entry);
     authorized(next, options, entry);
     return next === request ? undefined : next;
@@ -274,7 +274,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       forge: options.context.forge,
       continues: previous,
     });
-    if (sent === undefined) return unauthorized(request, options);
+    if (sent === undefined) return unauthorized(request);
     const entry = new Outgoing(sent, previous.follows, previous.body);
     const next = sending(request, entry);
     authorized(next, options, entry);
@@ -399,8 +399,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
 
   return {
     fetch: forgeFetch,
-    // A caller's own default mode ('manual', 'error') stays: those redirects are theirs.
-    ...(parent.redirect === undefined ? { redirect: FORGE_MANUAL } : {}),
+    ...(forgeManual ? { redirect: 'manual' } : {}),
     hooks: {
       beforeRequest: [beforeRequest],
       beforeRetry: [beforeRetry],

@@ -235,19 +235,21 @@ describe.each([
     ]);
   });
 
-  it('leaves the redirects of a request sent with redirect: "manual" to the caller', async () => {
-    const api = withForge(ky.create({ [prefix]: kit.api.url }), manager());
+  it('follows redirects itself, and leaves them to the caller on an instance made with redirect: "manual"', async () => {
     const to = `${kit.api.url}/landing`;
-    const own = await api.get(`redirect?to=${encodeURIComponent(to)}`, {
-      redirect: 'manual',
-      throwHttpErrors: false,
-    });
-    expect(own.status).toBe(302);
-    expect(own.headers.get('location')).toBe(to);
-    const followed = await api.get(`redirect?to=${encodeURIComponent(to)}`);
+    const path = `redirect?to=${encodeURIComponent(to)}`;
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), manager());
+    const followed = await api.get(path);
     expect(followed.status).toBe(200);
     expect(followed.url).toBe(to);
     expect(followed.redirected).toBe(true);
+    expect(kit.api.lastRequest()).toMatchObject({ path: '/landing', hadAuthorization: true });
+    const own = withForge(ky.create({ [prefix]: kit.api.url, redirect: 'manual' }), manager());
+    const answer = await own.get(path, { throwHttpErrors: false });
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get('location')).toBe(to);
+    // A request of that instance that asks to follow gets Forge's judged hops.
+    expect((await own.get(path, { redirect: 'follow' })).status).toBe(200);
     expect(kit.api.lastRequest()).toMatchObject({ path: '/landing', hadAuthorization: true });
   });
 
