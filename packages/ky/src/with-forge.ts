@@ -28,10 +28,9 @@ export interface KyLike<T> {
 
 /**
  * What Forge sent with one request, and what its answer needs: one object per
- * request, remembered under the Request ky hands `fetch` and kept in the
- * request's `context`. ky's errors carry `options.context`, so everything sits
- * in private fields: neither a log (`util.inspect`) nor JSON of it shows the
- * credentials.
+ * request, kept on the Request ky hands `fetch` and in the request's
+ * `context`. ky's errors carry both, so everything sits in private fields:
+ * neither a log (`util.inspect`) nor JSON of it shows the credentials.
  */
 class Outgoing implements Sent {
   readonly #sent: Sent;
@@ -73,16 +72,23 @@ interface HookState {
 }
 
 /** ky's per-request `context`: the caller's, plus what Forge sent last. */
-type Context = Record<string, unknown> & { [LATEST]?: Outgoing };
+type Context = Record<string, unknown> & { [SENT]?: Outgoing };
+
+/** A Request ky hands `fetch`, with what Forge sent on it. */
+type Carrier = Request & { [SENT]?: Outgoing };
 
 type Fetch = (input: Request | string, init?: RequestInit) => Promise<Response>;
 
 const PKG = 'ky';
-// Kept in the request's `context`, which ky makes anew for each call and hands
-// every hook of it: its retries and errors find the request's credentials
-// there. A symbol stays out of JSON; a context a caller copies into another
-// request brings it along, so beforeRequest sets it afresh for every request.
-const LATEST = Symbol('@forge/ky:sent');
+// What Forge sent last, kept on two objects ky hands around. On the Request
+// `fetch` gets: the kit's `remember` (a WeakMap) costs about 1 µs a request
+// there, a third of what Forge may add to ky (bench/adapter-overhead.bench.ts),
+// and undici's inspect of a Request shows no symbol. And in the request's
+// `context`, which ky makes anew for each call and hands every hook of it: its
+// retries and errors find the request's credentials there. A symbol stays out
+// of JSON; a context a caller copies into another request brings it along, so
+// beforeRequest sets it afresh for every request.
+const SENT = Symbol('@forge/ky:sent');
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 // The answers the fetch wrapper acts on: redirects it follows, and a 401.
 const ANSWERED_BY_FORGE = new Set([...REDIRECT_STATUSES, 401]);
@@ -172,13 +178,15 @@ export function withForge<T extends KyLike<T>, TKey = never>(
 }
 
 function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
-  // Everything remembered here is an Outgoing.
-  const recall = (request: Request) => forge.recall(request) as Outgoing | undefined;
+  const recall = (request: Request): Outgoing | undefined => (request as Carrier)[SENT];
+  const remember = (request: Request, sent: Outgoing): void => {
+    (request as Carrier)[SENT] = sent;
+  };
 
   const authorized = (request: Request, options: HookOptions, sent: Outgoing) => {
     forge.setCredentials(request.headers, sent);
-    forge.remember(request, sent);
-    options.context[LATEST] = sent;
+    remember(request, sent);
+    options.context[SENT] = sent;
   };
 
   // The instance's default `redirect` becomes 'manual' unless it asks for
@@ -246,7 +254,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     }
     if (sent === undefined) {
       // A caller may hand a request the context of an earlier one: nothing of it is this one's.
-      options.context[LATEST] = undefined;
+      options.context[SENT] = undefined;
       return unauthorized(request);
     }
     const entry = new Outgoing(sent, follows(request), options.body);
@@ -263,7 +271,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     const { request, options } = state;
     // ky 1 retries whatever failed, `fetch` included: not a request Forge could not authorize.
     if (isForgeError(state.error)) throw state.error;
-    const previous = options.context[LATEST];
+    const previous = options.context[SENT];
     if (previous === undefined) return undefined;
     forge.removeCredentials(request.headers, previous);
     const sent = await forge.authorize({
@@ -289,7 +297,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     const error = (first instanceof Error ? first : first.error) as
       | (Error & { request?: unknown; options?: HookOptions })
       | undefined;
-    const latest = (error?.options ?? first.options)?.context[LATEST];
+    const latest = (error?.options ?? first.options)?.context[SENT];
     for (const request of [error?.request, first.request]) {
       if (request instanceof Request) {
         forge.removeCredentials(request.headers, recall(request) ?? latest);
@@ -385,8 +393,8 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       );
       entry = new Outgoing(renewed, sent.follows, sent.body);
       // ky's HTTPError names the request it passed to fetch, now holding these credentials.
-      forge.remember(request, entry);
-      forge.remember(next, entry);
+      remember(request, entry);
+      remember(next, entry);
       current = next;
       try {
         response = await send(current, init);
