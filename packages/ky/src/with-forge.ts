@@ -26,42 +26,11 @@ export interface KyLike<T> {
   extend(options: (parent: KyDefaults) => object): T;
 }
 
-/**
- * What Forge sent with one request, and what its answer needs: one object per
- * request, kept on the Request ky hands `fetch` and in the request's
- * `context`. ky's errors carry both, so everything sits in private fields:
- * neither a log (`util.inspect`) nor JSON of it shows the credentials.
- */
-class Outgoing implements Sent {
-  readonly #sent: Sent;
-  readonly #follows: boolean;
-  readonly #body: unknown;
-  constructor(sent: Sent, follows: boolean, body: unknown) {
-    this.#sent = sent;
-    this.#follows = follows;
-    this.#body = body;
-  }
-  get request(): Sent['request'] {
-    return this.#sent.request;
-  }
-  get authorization(): Sent['authorization'] {
-    return this.#sent.authorization;
-  }
-  /** Whether Forge follows the request's redirects (the caller did not ask for them). */
-  get follows(): boolean {
-    return this.#follows;
-  }
-  /** The body as ky built it from the caller's `body` or `json`: what a resend sends again. */
-  get body(): unknown {
-    return this.#body;
-  }
-}
-
 /** The options ky hands a hook (normalized, for this one request). */
 interface HookOptions {
   readonly context: Context;
   readonly body?: unknown;
-  /** ky 1: this request's own retry options, which ky reads when the hook throws. */
+  /** ky 1: this request's own retry options, which ky reads when `fetch` throws. */
   readonly retry?: { limit: number };
 }
 
@@ -69,28 +38,78 @@ interface HookOptions {
 interface HookState {
   readonly request: Request;
   readonly options: HookOptions;
+  readonly error?: unknown;
 }
 
-/** ky's per-request `context`: the caller's, plus what Forge sent last. */
-type Context = Record<string, unknown> & { [SENT]?: Outgoing };
+/**
+ * One call of the ky instance, from the hooks, which see ky's options, to
+ * Forge's `fetch`, which sees only the Request: the request's own Forge
+ * options and body, and what was sent last. Kept in the call's `context`
+ * (which ky makes anew for each call and hands every hook) and on each Request
+ * of the call. ky's errors carry both, so everything sits in private fields:
+ * neither a log (`util.inspect`) nor JSON of it shows the credentials.
+ */
+class Exchange {
+  readonly #context: Context | undefined;
+  readonly #forge: unknown;
+  readonly #body: unknown;
+  readonly #retry: { limit: number } | undefined;
+  #sent: Sent | undefined;
 
-/** A Request ky hands `fetch`, with what Forge sent on it. */
-type Carrier = Request & { [SENT]?: Outgoing };
+  /** `options`: what ky handed the hooks; none for a Request they never saw. */
+  constructor(options?: HookOptions, ky1 = false) {
+    this.#context = options?.context;
+    this.#forge = options?.context.forge;
+    this.#body = options?.body;
+    this.#retry = ky1 ? options?.retry : undefined;
+  }
+
+  /** Whether this exchange belongs to the call of `context` (not to one whose context was copied). */
+  of(context: Context): boolean {
+    return this.#context === context;
+  }
+  /** The request's own `forge` options (`context.forge`). */
+  get forge(): unknown {
+    return this.#forge;
+  }
+  /** The body as ky built it from the caller's `body` or `json`: what a resend sends again. */
+  get body(): unknown {
+    return this.#body;
+  }
+  /** What the last send of this call carried; a retry of ky's continues it (key, attempt). */
+  get sent(): Sent | undefined {
+    return this.#sent;
+  }
+  set sent(sent: Sent | undefined) {
+    this.#sent = sent;
+  }
+  /**
+   * ky 1 retries whatever `fetch` throws: a request Forge could not authorize
+   * goes to the caller at once. ky 1 reads the retry options it handed the
+   * hook, this request's own, when it decides.
+   */
+  refuseRetries(): void {
+    if (this.#retry !== undefined) this.#retry.limit = 0;
+  }
+}
+
+// The Exchange of a call, in its `context` and on its Requests. A symbol stays
+// out of JSON and out of undici's inspect of a Request; the kit's `remember`
+// (a WeakMap) would cost about 1 µs a request here, a third of what Forge may
+// add to ky (bench/adapter-overhead.bench.ts).
+const EXCHANGE = Symbol('@forge/ky:exchange');
+
+/** ky's per-call `context`: the caller's, plus Forge's exchange. */
+type Context = Record<string, unknown> & { [EXCHANGE]?: Exchange };
+
+/** A Request ky hands `fetch`, with the exchange of its call. */
+type Carrier = Request & { [EXCHANGE]?: Exchange };
 
 type Fetch = (input: Request | string, init?: RequestInit) => Promise<Response>;
 
 const PKG = 'ky';
-// What Forge sent last, kept on two objects ky hands around. On the Request
-// `fetch` gets: the kit's `remember` (a WeakMap) costs about 1 µs a request
-// there, a third of what Forge may add to ky (bench/adapter-overhead.bench.ts),
-// and undici's inspect of a Request shows no symbol. And in the request's
-// `context`, which ky makes anew for each call and hands every hook of it: its
-// retries and errors find the request's credentials there. A symbol stays out
-// of JSON; a context a caller copies into another request brings it along, so
-// beforeRequest sets it afresh for every request.
-const SENT = Symbol('@forge/ky:sent');
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// The answers the fetch wrapper acts on: redirects it follows, and a 401.
+// The answers Forge's `fetch` acts on: redirects it follows, and a 401.
 const ANSWERED_BY_FORGE = new Set([...REDIRECT_STATUSES, 401]);
 
 // The origin the instance's requests go to: ky joins `prefix` (ky 2) or
@@ -107,18 +126,24 @@ function clientBase(parent: KyDefaults): string | undefined {
   }
 }
 
-// A request sent again after a 401, with `headers` as they are now; `current`
-// when nothing else changes (no body, same URL): a bodiless Request can be
-// fetched again.
-function resendable(current: Request, url: string, body: BodyInit | null | undefined): Request {
-  if (url === current.url && body === null && current.body === null) return current;
-  const init = { headers: current.headers, body, duplex: 'half' } as RequestInit;
+// The request to send with credentials (already on `current.headers`): the
+// same Request, unless the authorizer replaced its URL or body (a signer) or
+// its redirects must go manual; `body` is sent again when it has been read.
+function sendable(
+  current: Request,
+  url: string,
+  body: BodyInit | null | undefined,
+  redirect: RequestRedirect,
+): Request {
+  if (url === current.url && body === null && redirect === current.redirect) return current;
+  const init = { headers: current.headers, redirect, duplex: 'half' } as RequestInit;
+  if (body !== null) init.body = body;
   if (url === current.url) return new Request(current, init);
   return new Request(url, {
     ...init,
     method: current.method,
+    body: body ?? current.body,
     signal: current.signal,
-    redirect: current.redirect,
     credentials: current.credentials,
   });
 }
@@ -134,10 +159,11 @@ function ignore(): void {
  * A request picks the manager's key with `context: { forge: { key } }`.
  * Works with ky 1.14 and later and with ky 2.
  *
- * `beforeRequest` asks the authorizer for credentials; the instance's
- * `fetch` (yours, or the platform's) is wrapped to follow redirects, judging
- * every hop, and to renew the token and send the request once more after a
- * 401. The renewal is Forge's, not one of ky's retries: `retry: 0` leaves it on.
+ * The instance's `fetch` (yours, or the platform's) is wrapped: it asks the
+ * authorizer for credentials for each request it sends (ky's retries
+ * included), follows redirects, judging every hop, and after a 401 renews the
+ * token and sends the request once more. The renewal is Forge's, not one of
+ * ky's retries: `retry: 0` leaves it on.
  *
  * @example
  * ```ts
@@ -178,17 +204,6 @@ export function withForge<T extends KyLike<T>, TKey = never>(
 }
 
 function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
-  const recall = (request: Request): Outgoing | undefined => (request as Carrier)[SENT];
-  const remember = (request: Request, sent: Outgoing): void => {
-    (request as Carrier)[SENT] = sent;
-  };
-
-  const authorized = (request: Request, options: HookOptions, sent: Outgoing) => {
-    forge.setCredentials(request.headers, sent);
-    remember(request, sent);
-    options.context[SENT] = sent;
-  };
-
   // The instance's default `redirect` becomes 'manual' unless it asks for
   // 'manual' or 'error' itself (those redirects are the caller's). ky then
   // builds every Request with it at once: none is rebuilt to switch its mode.
@@ -200,107 +215,47 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const follows = (request: Request) =>
     request.redirect === 'follow' || (forgeManual && request.redirect === 'manual');
 
-  // A request Forge set to manual redirects, sent without credentials: fetch
-  // follows its redirects itself, as it would have without Forge.
-  const unauthorized = (request: Request) =>
-    forgeManual && request.redirect === 'manual'
-      ? new Request(request, { redirect: 'follow' })
-      : undefined;
-
-  // What ky sends next, with the credentials of `sent`: the same Request,
-  // unless the authorizer replaced its URL or body, or its mode must change.
-  const sending = (request: Request, sent: Outgoing): Request => {
-    const { url, body } = sent.authorization;
-    const manual = sent.follows && request.redirect !== 'manual';
-    if (url === undefined && body === undefined && !manual) return request;
-    return new Request(url ?? request.url, {
-      method: request.method,
-      headers: request.headers,
-      body: body ?? request.body,
-      signal: request.signal,
-      redirect: sent.follows ? 'manual' : request.redirect,
-      credentials: request.credentials,
-      duplex: 'half',
-    } as RequestInit);
-  };
-
-  // A request signer signs the text ky sends, read back from the Request (an
-  // earlier hook may have replaced it); every other authorizer gets ky's body.
-  const signed = (request: Request, body: unknown): boolean =>
-    forge.signsBody && typeof body === 'string' && request.body !== null;
-
-  const beforeRequest = async (first: unknown, second?: unknown): Promise<Request | undefined> => {
-    // ky 2 hands a hook one state object; ky 1 hands it `(request, options)`,
-    // and runs it again before each of its retries, which beforeRetry has authorized.
+  // ky 2 hands a hook one state object; ky 1 hands beforeRequest
+  // `(request, options)` and runs it again before each of its retries. Both
+  // find the call's exchange in its context, or start it.
+  const beforeRequest = (first: unknown, second?: unknown): undefined => {
     const ky1 = first instanceof Request;
     const request = ky1 ? first : (first as HookState).request;
     const options = ky1 ? (second as HookOptions) : (first as HookState).options;
-    if (ky1 && recall(request) !== undefined) return undefined;
-    let sent: Sent | undefined;
-    try {
-      sent = await forge.authorize({
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body: signed(request, options.body) ? await request.clone().text() : options.body,
-        forge: options.context.forge,
-      });
-    } catch (error) {
-      // ky 1 retries whatever a hook throws: a request Forge could not
-      // authorize goes to the caller at once. The retry options ky 1 hands
-      // the hook are this request's own.
-      if (ky1 && options.retry !== undefined) options.retry.limit = 0;
-      throw error;
+    const { context } = options;
+    let exchange = context[EXCHANGE];
+    // A caller may hand a call the context of an earlier one: that exchange is not this call's.
+    if (exchange === undefined || !exchange.of(context)) {
+      exchange = new Exchange(options, ky1);
+      context[EXCHANGE] = exchange;
     }
-    if (sent === undefined) {
-      // A caller may hand a request the context of an earlier one: nothing of it is this one's.
-      options.context[SENT] = undefined;
-      return unauthorized(request);
-    }
-    const entry = new Outgoing(sent, follows(request), options.body);
-    const next = sending(request, entry);
-    authorized(next, options, entry);
-    return next === request ? undefined : next;
+    (request as Carrier)[EXCHANGE] = exchange;
+    return undefined;
   };
 
   // ky's own retries (a 5xx, a network error, a timeout) send its copy of the
-  // request, which still carries the credentials of the last send.
-  const beforeRetry = async (
-    state: HookState & { readonly error?: unknown },
-  ): Promise<Request | undefined> => {
-    const { request, options } = state;
-    // ky 1 retries whatever failed, `fetch` included: not a request Forge could not authorize.
+  // request, made before Forge's `fetch` put credentials on the original.
+  const beforeRetry = (state: HookState): undefined => {
+    // ky 1 retries whatever `fetch` threw: not a request Forge could not authorize.
     if (isForgeError(state.error)) throw state.error;
-    const previous = options.context[SENT];
-    if (previous === undefined) return undefined;
-    forge.removeCredentials(request.headers, previous);
-    const sent = await forge.authorize({
-      method: previous.request.method,
-      url: previous.request.url,
-      headers: request.headers,
-      body: previous.request.body,
-      forge: options.context.forge,
-      continues: previous,
-    });
-    if (sent === undefined) return unauthorized(request);
-    const entry = new Outgoing(sent, previous.follows, previous.body);
-    const next = sending(request, entry);
-    authorized(next, options, entry);
-    return next === request ? undefined : next;
+    const exchange = state.options.context[EXCHANGE];
+    if (exchange?.of(state.options.context)) (state.request as Carrier)[EXCHANGE] = exchange;
+    return undefined;
   };
 
-  // Callers log ky's errors, whose `request` carries the headers: keep our
-  // credentials out. ky 2 calls this with a state object for every error;
-  // ky 1 with the error, for HTTP errors only.
+  // ky's errors carry the Request Forge's `fetch` put credentials on (ky 2's
+  // `HTTPError` and `TimeoutError`): callers log them, so keep our credentials
+  // out. ky 2 calls this with a state object for every error; ky 1 with the
+  // error, for HTTP errors only (its `request` is ky's copy, which never had them).
   const beforeError = (state: unknown): unknown => {
     const first = state as { error?: unknown; request?: unknown; options?: HookOptions };
     const error = (first instanceof Error ? first : first.error) as
       | (Error & { request?: unknown; options?: HookOptions })
       | undefined;
-    const latest = (error?.options ?? first.options)?.context[SENT];
+    const call = (error?.options ?? first.options)?.context[EXCHANGE];
     for (const request of [error?.request, first.request]) {
       if (request instanceof Request) {
-        forge.removeCredentials(request.headers, recall(request) ?? latest);
+        forge.removeCredentials(request.headers, ((request as Carrier)[EXCHANGE] ?? call)?.sent);
       }
     }
     return error;
@@ -309,52 +264,124 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const inner = parent.fetch;
   const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
 
-  // ky's `fetch`: most answers go straight back to ky. A redirect Forge took
-  // over is followed (each hop judged), and a 401 to credentials Forge set
-  // renews them and sends the request again. ky's timeout covers all of it.
-  const forgeFetch = async (request: Request, init?: RequestInit): Promise<Response> => {
+  // Asks the authorizer about `request` (its key and body from the call's
+  // exchange; a Request the hooks never saw gets the defaults) and puts the
+  // credentials on its headers.
+  const authorize = async (
+    request: Request,
+    exchange: Exchange,
+    retryOf: Sent | undefined,
+  ): Promise<Sent | undefined> => {
+    const { body } = exchange;
+    const earlier = exchange.sent;
+    let sent: Sent | undefined;
+    try {
+      sent = await forge.authorize({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body:
+          // A resend after a 401 gets the body the first send was described with.
+          retryOf !== undefined
+            ? earlier?.request.body
+            : // A request signer signs the text ky sends, read back from the Request.
+              forge.signsBody && typeof body === 'string' && request.body !== null
+              ? await request.clone().text()
+              : body,
+        forge: exchange.forge,
+        retryOf,
+        // ky's own retry of a send continues it: same key, same attempt.
+        continues: retryOf === undefined ? earlier : undefined,
+      });
+    } catch (error) {
+      exchange.refuseRetries();
+      throw error;
+    }
+    forge.setCredentials(request.headers, sent);
+    exchange.sent = sent;
+    return sent;
+  };
+
+  // ky's `fetch`: authorizes the request and sends it. Most answers go
+  // straight back to ky; a redirect Forge took over is followed (each hop
+  // judged), and a 401 to credentials Forge set renews them and sends the
+  // request again. ky's timeout covers all of it.
+  const forgeFetch = async (input: Request, init?: RequestInit): Promise<Response> => {
+    let exchange = (input as Carrier)[EXCHANGE];
+    if (exchange === undefined) {
+      // A Request the hooks never saw (a hook after Forge's replaced it, ky 2's
+      // upload progress copied it): the manager's defaults, and beforeError finds it.
+      exchange = new Exchange();
+      (input as Carrier)[EXCHANGE] = exchange;
+    }
+    const sent = await authorize(input, exchange, undefined);
+    const follow = follows(input);
+    const { url, body } = sent?.authorization ?? {};
+    // A signer may move the request; an authorized request that would let
+    // fetch follow its redirects is switched to manual ones (rare: a request's
+    // own `redirect: 'follow'`).
+    const manual = sent !== undefined && follow && input.redirect === 'follow';
+    const request =
+      url === undefined && body === undefined && !manual
+        ? input
+        : sendable(input, url ?? input.url, body ?? null, manual ? 'manual' : input.redirect);
     // A streamed body can be read once: a request that may be sent again keeps a copy.
-    const sent = request.body === null ? undefined : recall(request);
     const spare =
-      sent !== undefined && !forge.isReplayableBody(sent.body) ? request.clone() : undefined;
+      sent !== undefined && request.body !== null && !forge.isReplayableBody(exchange.body)
+        ? request.clone()
+        : undefined;
     let response: Response;
     try {
       response = await send(request, init);
     } catch (error) {
       // ky 1 hands this request to its TimeoutError without running beforeError.
-      forge.removeCredentials(request.headers, sent ?? recall(request));
+      forge.removeCredentials(input.headers, sent);
       throw error;
     }
-    if (!ANSWERED_BY_FORGE.has(response.status)) return response;
-    const entry = sent ?? recall(request);
-    return entry === undefined ? response : answer(request, init, response, entry, spare);
+    if (!ANSWERED_BY_FORGE.has(response.status) || !(follow || sent !== undefined)) {
+      return response;
+    }
+    return answer(input, request, init, response, exchange, sent, spare);
   };
 
   const answer = async (
-    request: Request,
+    input: Request,
+    first: Request,
     init: RequestInit | undefined,
-    first: Response,
-    sent: Outgoing,
+    firstResponse: Response,
+    exchange: Exchange,
+    firstSent: Sent | undefined,
     spare: Request | undefined,
   ): Promise<Response> => {
+    const follow = follows(input);
+    // What can be sent again: nothing, a body ky built (not a stream), the
+    // spare copy of a stream; `undefined` for a body Forge never saw.
+    const replayable =
+      input.body === null || spare !== undefined
+        ? null
+        : exchange.body !== undefined
+          ? exchange.body
+          : input.body;
     let reserve = spare;
-    // Any other body ky built is sent again as it is.
-    const replayBody = (): BodyInit | null => {
-      if (reserve === undefined) return request.body === null ? null : (sent.body as BodyInit);
+    const replayBody = (): BodyInit | null | undefined => {
+      if (reserve === undefined) {
+        if (input.body === null) return null;
+        return forge.isReplayableBody(replayable) ? (replayable as BodyInit) : undefined;
+      }
       const taken = reserve;
       reserve = reserve.clone();
       return taken.body;
     };
-    let response = first;
-    let current = request;
-    let entry = sent;
+    let response = firstResponse;
+    let current = first;
+    let sent = firstSent;
     for (;;) {
-      let answered: Sent | undefined = entry;
-      if (entry.follows && REDIRECT_STATUSES.has(response.status)) {
+      let answered = sent;
+      if (follow && REDIRECT_STATUSES.has(response.status)) {
         const followed = await forge.followRedirects(
           response,
           { url: current.url, method: current.method, headers: new Headers(current.headers) },
-          entry,
+          sent,
           {
             send: (url, hop) => send(url, { ...init, ...hop }),
             replayBody,
@@ -368,38 +395,20 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
         response = followed.response;
         answered = followed.sent;
       }
-      if (response.status !== 401 || answered === undefined) return response;
-      // ky built every body but a stream from something it can send again.
-      if (!(await forge.renew(answered, response, spare === undefined ? sent.body : null))) {
+      if (response.status !== 401 || sent === undefined || answered === undefined) {
         return response;
       }
+      if (!(await forge.renew(answered, response, replayable))) return response;
       response.body?.cancel().catch(ignore);
-      forge.removeCredentials(current.headers, entry);
-      const renewed = await forge.authorize({
-        method: sent.request.method,
-        url: sent.request.url,
-        headers: current.headers,
-        body: sent.request.body,
-        retryOf: answered,
-      });
-      if (renewed === undefined) {
-        return send(resendable(current, sent.request.url, replayBody()), init);
-      }
-      forge.setCredentials(current.headers, renewed);
-      const next = resendable(
-        current,
-        renewed.authorization.url ?? sent.request.url,
-        renewed.authorization.body ?? replayBody(),
-      );
-      entry = new Outgoing(renewed, sent.follows, sent.body);
-      // ky's HTTPError names the request it passed to fetch, now holding these credentials.
-      remember(request, entry);
-      remember(next, entry);
-      current = next;
+      forge.removeCredentials(input.headers, sent);
+      const renewed = await authorize(input, exchange, answered);
+      const { url, body } = renewed?.authorization ?? {};
+      current = sendable(input, url ?? input.url, body ?? replayBody(), current.redirect);
+      sent = renewed;
       try {
         response = await send(current, init);
       } catch (error) {
-        forge.removeCredentials(current.headers, entry);
+        forge.removeCredentials(input.headers, sent);
         throw error;
       }
     }

@@ -235,6 +235,30 @@ describe.each([
     ]);
   });
 
+  it('sets credentials as the request goes out: hooks never see them, and a request a later hook replaced is authorized too', async () => {
+    const seen: (string | null)[] = [];
+    const look = (first: unknown) => {
+      const request = first instanceof Request ? first : (first as { request: Request }).request;
+      seen.push(request.headers.get('authorization'));
+    };
+    const api = withForge(ky.create({ [prefix]: kit.api.url }), manager()).extend({
+      hooks: {
+        beforeRequest: [
+          look,
+          (first: unknown) => {
+            const request =
+              first instanceof Request ? first : (first as { request: Request }).request;
+            return new Request(request, { headers: { 'x-replaced': '1' } });
+          },
+        ],
+        afterResponse: [look],
+      },
+    } as never);
+    expect(await api.get('orders').json()).toMatchObject({ ok: true, path: '/orders' });
+    expect(kit.api.lastRequest()).toMatchObject({ path: '/orders', hadAuthorization: true });
+    expect(seen).toEqual([null, null]);
+  });
+
   it('follows redirects itself, and leaves them to the caller on an instance made with redirect: "manual"', async () => {
     const to = `${kit.api.url}/landing`;
     const path = `redirect?to=${encodeURIComponent(to)}`;
