@@ -284,8 +284,11 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
           // A resend after a 401 gets the body the first send was described with.
           retryOf !== undefined
             ? earlier?.request.body
-            : // A request signer signs the text ky sends, read back from the Request.
-              forge.signsBody && typeof body === 'string' && request.body !== null
+            : // A request signer signs the text ky sends, read back from the Request
+              // (also of a Request the hooks never saw, whose body Forge did not see built).
+              forge.signsBody &&
+                (typeof body === 'string' || body === undefined) &&
+                request.body !== null
               ? await request.clone().text()
               : body,
         forge: exchange.forge,

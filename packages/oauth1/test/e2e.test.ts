@@ -150,25 +150,30 @@ function gotClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): 
 }
 
 function kyClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): Client {
-  let api = withForgeKy(
-    ky.create({ prefix: provider.origin, throwHttpErrors: false, retry: 1 }),
+  // Forge's ky signs in the fetch it wraps, after every hook: the tampering
+  // comes after signing in the transport beneath it.
+  const transport = tamper
+    ? async (input: Request, init?: RequestInit) =>
+        fetch(
+          new Request(tamper.url?.(input.url) ?? input.url, {
+            method: input.method,
+            headers: input.headers,
+            redirect: input.redirect,
+            body: tamper.body ? tamper.body(await input.clone().text()) : input.body,
+            duplex: 'half',
+          } as RequestInit),
+          init,
+        )
+    : undefined;
+  const api = withForgeKy(
+    ky.create({
+      prefix: provider.origin,
+      throwHttpErrors: false,
+      retry: 1,
+      ...(transport ? { fetch: transport } : {}),
+    }),
     authorizerFor(options),
   );
-  if (tamper) {
-    api = api.extend({
-      hooks: {
-        beforeRequest: [
-          async ({ request }) =>
-            new Request(tamper.url?.(request.url) ?? request.url, {
-              method: request.method,
-              headers: request.headers,
-              body: tamper.body ? tamper.body(await request.clone().text()) : request.body,
-              duplex: 'half',
-            } as RequestInit),
-        ],
-      },
-    });
-  }
   const read = async (response: Response) => ({
     status: response.status,
     body: echoOf(await response.text()),
@@ -309,6 +314,37 @@ describe.each(adapters)('through @forge/%s', (_name, client) => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ForgeError);
     expect((error as ForgeError).code).toBe('FORGE_REQUEST');
+  });
+});
+
+describe('@forge/ky signs what its hooks made', () => {
+  it('signs the URL and JSON body a hook after Forge\'s replaced (signing happens in fetch)', async () => {
+    const before = provider.rejections.length;
+    const api = withForgeKy(
+      ky.create({ prefix: provider.origin, throwHttpErrors: false }),
+      authorizerFor({ bodyHash: true }),
+    ).extend({
+      hooks: {
+        beforeRequest: [
+          async ({ request }) =>
+            new Request(request.url.replace('x=1', 'x=2'), {
+              method: request.method,
+              headers: request.headers,
+              body: (await request.clone().text()).replace('"amount":1', '"amount":1000'),
+            }),
+        ],
+      },
+    });
+    const response = await api.post('api/payments', {
+      searchParams: { x: '1' },
+      json: { amount: 1 },
+    });
+    expect(response.status).toBe(200);
+    const echo = echoOf(await response.text());
+    expect(echo.parameters).toEqual([['x', '2']]);
+    expect(JSON.parse(echo.body)).toEqual({ amount: 1000 });
+    expect(echo.bodyHash).toBe(createHash('sha1').update(echo.body).digest('base64'));
+    expect(provider.rejections.slice(before)).toEqual([]);
   });
 });
 
