@@ -318,7 +318,7 @@ describe.each(adapters)('through @forge/%s', (_name, client) => {
 });
 
 describe('@forge/ky signs what its hooks made', () => {
-  it('signs the URL and JSON body a hook after Forge\'s replaced (signing happens in fetch)', async () => {
+  it("signs the URL and JSON body a hook after Forge's replaced (signing happens in fetch)", async () => {
     const before = provider.rejections.length;
     const api = withForgeKy(
       ky.create({ prefix: provider.origin, throwHttpErrors: false }),
