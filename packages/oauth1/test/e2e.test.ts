@@ -153,8 +153,10 @@ function kyClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): C
   // Forge's ky signs in the fetch it wraps, after every hook: the tampering
   // comes after signing in the transport beneath it.
   const transport = tamper
-    ? async (input: Request, init?: RequestInit) =>
-        fetch(
+    ? async (resource: string | URL | Request, init?: RequestInit) => {
+        // Forge's fetch hands its transport a Request.
+        const input = resource as Request;
+        return fetch(
           new Request(tamper.url?.(input.url) ?? input.url, {
             method: input.method,
             headers: input.headers,
@@ -163,7 +165,8 @@ function kyClient(options: Partial<OAuth1AuthorizerOptions>, tamper?: Tamper): C
             duplex: 'half',
           } as RequestInit),
           init,
-        )
+        );
+      }
     : undefined;
   const api = withForgeKy(
     ky.create({
