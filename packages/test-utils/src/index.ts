@@ -1,5 +1,14 @@
 // Private helpers of this repository's tests. The conformance suites are
 // public, in `@forge/testkit/conformance`; nothing of them is re-exported here.
+
+export {
+  type PostgresServer,
+  pgbouncerAvailable,
+  postgresAvailable,
+  skipWithoutPostgres,
+  startPgbouncer,
+  startPostgres,
+} from './postgres.js';
 export {
   freePort,
   type RedisServer,
