@@ -325,10 +325,15 @@ export class PostgresTokenStorage implements TokenStorage {
       const found = await this.#pool.query({
         text: this.#sql.exists,
         values: [...this.#sql.tables],
-        query_timeout: timeoutMs,
+        query_timeout: Math.max(timeoutMs, 10_000),
       });
       if ((found.rows[0] as { ready?: unknown } | undefined)?.ready === true) return;
-      await this.#pool.query({ text: this.#sql.create, query_timeout: timeoutMs });
+      // DDL may wait behind other sessions; it gets longer than one call's
+      // bound and goes on in the background when a caller gave up on it.
+      await this.#pool.query({
+        text: this.#sql.create,
+        query_timeout: Math.max(timeoutMs, 10_000),
+      });
     })();
     this.#tables.catch(() => {
       this.#tables = undefined;

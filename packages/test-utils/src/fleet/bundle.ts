@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'tsdown';
 
@@ -11,16 +11,23 @@ export interface FleetBundle {
 }
 
 /**
- * Bundles `child.ts` with the workspace sources (through the `@forge/source`
- * condition) and ioredis into one ESM file. Compiling TypeScript in each of
- * eight children would cost seconds of CPU apiece; one bundle costs ~0.3 s.
+ * Bundles a fleet child (`entry`, a file URL or path) with the workspace
+ * sources (through the `@forge/source` condition) and its client library
+ * into one ESM file. Compiling TypeScript in each of eight children would
+ * cost seconds of CPU apiece; one bundle costs ~0.3 s.
+ *
+ * @example
+ * ```ts
+ * const bundle = await bundleFleetChild(new URL('./fleet/child.ts', import.meta.url));
+ * ```
  */
-export async function bundleFleetChild(): Promise<FleetBundle> {
+export async function bundleFleetChild(entry: URL | string): Promise<FleetBundle> {
+  const file = typeof entry === 'string' ? entry : fileURLToPath(entry);
   const outDir = await mkdtemp(join(tmpdir(), 'forge-fleet-'));
   await build({
     config: false,
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    entry: { child: fileURLToPath(new URL('./child.ts', import.meta.url)) },
+    cwd: dirname(file),
+    entry: { child: file },
     outDir,
     format: ['esm'],
     platform: 'node',
