@@ -27,7 +27,9 @@ describe.skipIf(skipWithoutPostgres)(`a fleet of ${PROCESSES} processes on one P
   let bundle: FleetBundle;
 
   beforeAll(async () => {
-    bundle = await bundleFleetChild(new URL('./fleet/child.ts', import.meta.url));
+    bundle = await bundleFleetChild(new URL('./fleet/child.ts', import.meta.url), {
+      external: ['pg'],
+    });
     server = await startPostgres();
     bouncer = await startPgbouncer(server.port);
     admin = pool(server.url);
@@ -44,7 +46,7 @@ describe.skipIf(skipWithoutPostgres)(`a fleet of ${PROCESSES} processes on one P
     it(`makes exactly one token request per expiry for ${PROCESSES} x ${CONCURRENCY} concurrent getToken() (${path}, testkit server)`, async () => {
       const auth = await startAuthServer();
       let fleet: Fleet | undefined;
-      const table = new PostgresTokenStorage(admin, { listen: false });
+      const table = new PostgresTokenStorage(admin, { listen: false, queryTimeoutMs: 5_000 });
       try {
         await table.delete('fleet');
         const client = auth.clients.basic;

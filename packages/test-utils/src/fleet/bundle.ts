@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +11,18 @@ export interface FleetBundle {
   remove(): Promise<void>;
 }
 
+function packageRoot(dir: string): string {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(join(current, 'package.json'))) return current;
+    if (dirname(current) === current) return dir;
+  }
+}
+
 /**
  * Bundles a fleet child (`entry`, a file URL or path) with the workspace
  * sources (through the `@forge/source` condition) and its client library
- * into one ESM file. Compiling TypeScript in each of eight children would
+ * into one ESM file; `external` packages (such as `pg`, whose CommonJS does
+ * not survive bundling) stay imports. Compiling TypeScript in each of eight children would
  * cost seconds of CPU apiece; one bundle costs ~0.3 s.
  *
  * @example
@@ -21,9 +30,22 @@ export interface FleetBundle {
  * const bundle = await bundleFleetChild(new URL('./fleet/child.ts', import.meta.url));
  * ```
  */
-export async function bundleFleetChild(entry: URL | string): Promise<FleetBundle> {
+export async function bundleFleetChild(
+  entry: URL | string,
+  options: { readonly external?: readonly string[] } = {},
+): Promise<FleetBundle> {
   const file = typeof entry === 'string' ? entry : fileURLToPath(entry);
-  const outDir = await mkdtemp(join(tmpdir(), 'forge-fleet-'));
+  const external = options.external ?? [];
+  // With externals, the bundle sits in the package's node_modules/.cache so
+  // Node resolves them from there; otherwise anywhere.
+  if (external.length > 0) {
+    await mkdir(join(packageRoot(dirname(file)), 'node_modules', '.cache'), { recursive: true });
+  }
+  const outDir = await mkdtemp(
+    external.length > 0
+      ? join(packageRoot(dirname(file)), 'node_modules', '.cache', 'forge-fleet-')
+      : join(tmpdir(), 'forge-fleet-'),
+  );
   await build({
     config: false,
     cwd: dirname(file),
@@ -34,7 +56,10 @@ export async function bundleFleetChild(entry: URL | string): Promise<FleetBundle
     dts: false,
     clean: false,
     logLevel: 'error',
-    deps: { alwaysBundle: [/.*/] },
+    deps:
+      external.length > 0
+        ? { neverBundle: [...external], alwaysBundle: (id: string) => !external.includes(id) }
+        : { alwaysBundle: [/.*/] },
     inputOptions: { resolve: { conditionNames: ['@forge/source', 'import', 'node', 'default'] } },
   });
   return {
