@@ -30,6 +30,8 @@ import { forge, forgeErrorHandler, PROBLEM_CONTENT_TYPE } from '@forge/express';
 import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
+import { PostgresTokenStorage } from '@forge/storage-postgres';
+import { skipWithoutPostgres, startPostgres } from '@forge/test-utils';
 import {
   type AuthServer,
   type ResourceServer,
@@ -43,6 +45,7 @@ import axios from 'axios';
 import express, { type ErrorRequestHandler } from 'express';
 import got from 'got';
 import ky from 'ky';
+import pg from 'pg';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { safeJSON } from '../security/support.js';
@@ -551,4 +554,56 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     const leaked = [...needles].filter((needle) => all.includes(needle));
     expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
   });
+});
+
+// PostgreSQL storage: its errors (server killed, corrupted and foreign rows,
+// a read-only server, a lock held elsewhere) and its manager's events never
+// carry a token, a refresh token or a client secret; rows hold no clear token.
+describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () => {
+  it('keeps tokens and secrets out of its errors, events and rows', async () => {
+    const start = haystack.length;
+    const server = await startPostgres();
+    const pool = new pg.Pool({ connectionString: server.url, connectionTimeoutMillis: 1_000 });
+    pool.on('error', (error) => haystack.push(textOf(error)));
+    const storage = new PostgresTokenStorage(pool, {
+      queryTimeoutMs: 5_000,
+      encryption: { key: randomBytes(32) },
+    });
+    try {
+      const manager = watch(
+        new TokenManager(
+          new ClientCredentialsTokenProvider({
+            serviceName: 'pg-leak',
+            clientId: 'leak-basic',
+            clientSecret: secrets.basic,
+            ...common(),
+          }),
+          { storage },
+        ),
+      );
+      const token = await manager.getToken();
+      const rows = JSON.stringify((await pool.query('SELECT * FROM forge_tokens')).rows);
+      expect(rows).not.toContain(token.accessToken);
+      for (const value of ['{broken', '{"v":1,"fp":"x","enc":{"kid":"k","iv":"i"},"data":"d"}']) {
+        await pool.query('UPDATE forge_tokens SET value = $1', [value]);
+        await settle(manager.forceRefresh());
+      }
+      await settle(Promise.resolve(storage.lock('held', 60_000)));
+      await settle(Promise.resolve(storage.lock('held', 60_000)));
+      await server.kill();
+      await settle(manager.forceRefresh());
+      await settle(storage.get('after-crash'));
+      await settle(Promise.resolve(storage.set('after-crash', token, 60_000)));
+      haystack.push(inspect(storage, { depth: 6 }));
+    } finally {
+      await storage.dispose();
+      await pool.end().catch(() => {});
+      await server.stop();
+    }
+    const mine = haystack.slice(start);
+    expect(mine.some((text) => text.includes('[forge] [storage-postgres]'))).toBe(true);
+    const all = mine.join('\n');
+    const leaked = [...needles].filter((needle) => all.includes(needle));
+    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  }, 60_000);
 });

@@ -68,6 +68,7 @@ try {
           ky: '^2.1.0',
           express: '^5.2.1',
           ioredis: '^6.0.0',
+          pg: '^8.11.0',
           '@nestjs/common': '^12.0.0',
           '@nestjs/core': '^12.0.0',
           '@nestjs/axios': '^12.0.0',
@@ -78,6 +79,7 @@ try {
           typescript: '~5.9.3',
           '@types/node': '^24.0.0',
           '@types/express': '^5.0.0',
+          '@types/pg': '^8.11.0',
         },
       },
       null,
@@ -95,6 +97,7 @@ import express from 'express';
 import got from 'got';
 import ky from 'ky';
 import { Redis } from 'ioredis';
+import { Pool } from 'pg';
 import { withForge } from '@forge/axios';
 import { ClientCredentialsTokenProvider, isForgeError, TokenManager } from '@forge/core';
 import { forge, forgeErrorHandler } from '@forge/express';
@@ -103,6 +106,7 @@ import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeModule } from '@forge/nest';
 import { oauth1Authorizer } from '@forge/oauth1';
+import { PostgresTokenStorage } from '@forge/storage-postgres';
 import { RedisTokenStorage } from '@forge/storage-redis';
 import { startAuthServer } from '@forge/testkit';
 
@@ -117,6 +121,11 @@ export async function wire(): Promise<void> {
   const manager = new TokenManager(provider, {
     storage: new RedisTokenStorage(new Redis({ lazyConnect: true })),
   });
+  // Constructing it connects nothing until the first call (listen: false: no LISTEN connection).
+  const postgres = new PostgresTokenStorage(new Pool({ connectionString: 'postgres://localhost/app' }), {
+    listen: false,
+  });
+  await postgres.dispose();
   const api = withForge(axios.create({ baseURL: 'https://api.example.com' }), manager);
   await api.get('/invoices', { forge: { key: { scope: 'invoices:read' } } });
   gotWithForge(got.extend({ prefixUrl: 'https://api.example.com' }), manager);

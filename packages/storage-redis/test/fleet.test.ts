@@ -1,76 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { type RedisServer, skipWithoutRedis, startRedisServer } from '@forge/test-utils';
+import {
+  bundleFleetChild,
+  type Fleet,
+  type FleetBundle,
+  type FleetEndpoint,
+  type RedisServer,
+  skipWithoutRedis,
+  startFleet as start,
+  startRedisServer,
+  summary,
+} from '@forge/test-utils';
 import { startAuthServer } from '@forge/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTokenStorage } from '../src/index.js';
-import { bundleFleetChild, type FleetBundle } from './fleet/bundle.js';
-import type { FleetEndpoint, ResultMessage } from './fleet/child.js';
 import { client, subscribers } from './helpers.js';
 
 const PROCESSES = 8;
 const CONCURRENCY = 200;
 const HOUR = 3_600_000;
 
-interface Fleet {
-  go(offsetMs: number): Promise<ResultMessage[]>;
-  exit(): Promise<void>;
-}
-
-function once<T>(process: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type: string }) => {
-      if (message.type !== type) return;
-      process.off('message', onMessage);
-      process.off('exit', onExit);
-      resolve(message as T);
-    };
-    const onExit = (code: number | null) =>
-      reject(new Error(`fleet process exited with ${code} before sending ${type}`));
-    process.on('message', onMessage);
-    process.once('exit', onExit);
-  });
-}
-
 async function startFleet(
   child: string,
   redisUrl: string,
   endpoint: FleetEndpoint,
 ): Promise<Fleet> {
-  const processes = Array.from({ length: PROCESSES }, () =>
-    spawn(process.execPath, [child, redisUrl, JSON.stringify(endpoint)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  );
-  await Promise.all(processes.map((spawned) => once(spawned, 'ready')));
-  return {
-    go: (offsetMs) => {
-      const results = processes.map((spawned) => once<ResultMessage>(spawned, 'result'));
-      for (const spawned of processes) {
-        spawned.send({ type: 'go', offsetMs, concurrency: CONCURRENCY });
-      }
-      return Promise.all(results);
-    },
-    exit: async () => {
-      await Promise.all(
-        processes.map((spawned) => {
-          const exited = new Promise((resolve) => spawned.once('exit', resolve));
-          if (spawned.connected) spawned.send({ type: 'exit' });
-          const timer = setTimeout(() => spawned.kill('SIGKILL'), 5_000);
-          return exited.finally(() => clearTimeout(timer));
-        }),
-      );
-    },
-  };
-}
-
-function summary(results: ResultMessage[]) {
-  return {
-    ok: results.reduce((sum, result) => sum + result.ok, 0),
-    failed: results.reduce((sum, result) => sum + result.failed, 0),
-    accessTokens: new Set(results.flatMap((result) => result.accessTokens)),
-    errors: results.flatMap((result) => result.errors),
-  };
+  return start(child, [redisUrl, JSON.stringify(endpoint)], PROCESSES);
 }
 
 describe.skipIf(skipWithoutRedis)(`a fleet of ${PROCESSES} processes on one Redis`, () => {
@@ -80,7 +34,7 @@ describe.skipIf(skipWithoutRedis)(`a fleet of ${PROCESSES} processes on one Redi
   let bundle: FleetBundle;
 
   beforeAll(async () => {
-    bundle = await bundleFleetChild();
+    bundle = await bundleFleetChild(new URL('./fleet/child.ts', import.meta.url));
     server = await startRedisServer();
     redis = client(server.url);
   });
@@ -107,14 +61,14 @@ describe.skipIf(skipWithoutRedis)(`a fleet of ${PROCESSES} processes on one Redi
       });
       await subscribers(redis, PROCESSES);
 
-      const cold = summary(await fleet.go(0));
+      const cold = summary(await fleet.go(0, CONCURRENCY));
       expect(cold.errors).toEqual([]);
       expect(cold.ok).toBe(PROCESSES * CONCURRENCY);
       expect(cold.accessTokens.size).toBe(1);
       expect(auth.tokenRequests()).toBe(1);
 
       // Every process's clock moves past the token's expiry at once.
-      const expired = summary(await fleet.go(2 * HOUR));
+      const expired = summary(await fleet.go(2 * HOUR, CONCURRENCY));
       expect(expired.errors).toEqual([]);
       expect(expired.ok).toBe(PROCESSES * CONCURRENCY);
       expect(expired.accessTokens.size).toBe(1);
@@ -144,7 +98,7 @@ describe.skipIf(skipWithoutRedis)(`a fleet of ${PROCESSES} processes on one Redi
       await subscribers(redis, PROCESSES);
       const rounds = 4;
       for (let round = 0; round < rounds; round++) {
-        const result = summary(await fleet.go(round * 2 * HOUR));
+        const result = summary(await fleet.go(round * 2 * HOUR, CONCURRENCY));
         expect(result.errors).toEqual([]);
         expect(result.ok).toBe(PROCESSES * CONCURRENCY);
         expect(result.accessTokens.size).toBe(1);

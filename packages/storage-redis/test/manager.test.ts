@@ -1,10 +1,15 @@
 import { type StorageErrorEvent, TokenManager } from '@forge/core';
-import { type RedisServer, skipWithoutRedis, startRedisServer } from '@forge/test-utils';
+import {
+  loopbackProvider,
+  type RedisServer,
+  skipWithoutRedis,
+  startRedisServer,
+  startTokenEndpoint,
+  type TokenEndpoint,
+} from '@forge/test-utils';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RedisTokenStorage } from '../src/index.js';
-import { loopbackProvider } from './fleet/provider.js';
-import { startTokenEndpoint, type TokenEndpoint } from './fleet/token-endpoint.js';
 import { client, commandCount, subscribers } from './helpers.js';
 
 describe.skipIf(skipWithoutRedis)('TokenManager on RedisTokenStorage', () => {

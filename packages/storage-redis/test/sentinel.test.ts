@@ -1,16 +1,17 @@
 import { type StorageErrorEvent, TokenManager } from '@forge/core';
 import {
+  loopbackProvider,
   type RedisServer,
   skipWithoutRedis,
   startRedisSentinel,
   startRedisServer,
+  startTokenEndpoint,
+  type TokenEndpoint,
 } from '@forge/test-utils';
 import { runStorageConformance } from '@forge/testkit/conformance';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisTokenStorage } from '../src/index.js';
-import { loopbackProvider } from './fleet/provider.js';
-import { startTokenEndpoint, type TokenEndpoint } from './fleet/token-endpoint.js';
 import { subscribers } from './helpers.js';
 
 const NAME = 'forge';

@@ -1,0 +1,439 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  ConfigurationError,
+  isToken,
+  type Token,
+  type TokenLock,
+  type TokenStorage,
+} from '@forge/core';
+import {
+  type BoundedContext,
+  bounded,
+  decodeEntry,
+  type EnvelopeReader,
+  encodeEntry,
+  fingerprint,
+  LocalTier,
+} from '@forge/core/storage';
+import pg from 'pg';
+import { isPool, type PostgresPool } from './client.js';
+import { Listener } from './listener.js';
+import {
+  type PostgresTokenStorageOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
+import { type Statements, statements } from './sql.js';
+
+const PACKAGE = 'storage-postgres';
+/** How many manager keys this process remembers, to name them in change notifications. */
+const MAX_KNOWN_KEYS = 100_000;
+const READER: EnvelopeReader = {
+  package: PACKAGE,
+  writer: '@forge/storage-postgres',
+  foreignHint: 'check the `table` option',
+};
+
+/**
+ * A {@link TokenStorage} on PostgreSQL through your node-postgres `Pool`, so
+ * a fleet of processes shares one token per expiry.
+ *
+ * - Entries live in one table (created on first use, or by
+ *   {@link postgresMigration}); expired rows are never read and are deleted
+ *   in batches by later writes, without a cron.
+ * - `lock` is a row with an owner and an expiry: one autocommit statement,
+ *   so it works through pools and PgBouncer in transaction mode, and a dead
+ *   holder blocks others for at most the lock TTL.
+ * - Writes `NOTIFY`; one dedicated connection `LISTEN`s, keeps an in-process
+ *   copy fresh and tells the manager of other processes' tokens. Without it
+ *   (`listen: false`) every read goes to PostgreSQL.
+ * - Every query is bounded by `queryTimeoutMs`; failures are `StorageError`s,
+ *   which the manager treats as misses.
+ * - Entries may be encrypted with AES-256-GCM and rotating keys.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { TokenManager } from '@forge/core';
+ * import { PostgresTokenStorage } from '@forge/storage-postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const storage = new PostgresTokenStorage(pool, { table: 'forge_tokens' });
+ * const manager = new TokenManager(provider, { storage });
+ * ```
+ */
+export class PostgresTokenStorage implements TokenStorage {
+  readonly #pool: PostgresPool;
+  /** Set when the storage made the pool from a connection string; `dispose` ends it. */
+  readonly #ownPool: pg.Pool | undefined;
+  readonly #options: ResolvedOptions;
+  readonly #sql: Statements;
+  readonly #context: BoundedContext;
+  /** Tags this instance's notifications, so it ignores its own changes. */
+  readonly #instance = randomUUID();
+  readonly #local: LocalTier;
+  readonly #digests = new Map<string, string>();
+  readonly #keysByDigest = new Map<string, string>();
+  /** Digest -> until when this instance holds its lock; reads then bypass the local copy. */
+  readonly #held = new Map<string, number>();
+  readonly #listeners = new Set<(key: string) => void>();
+  readonly #listener: Listener | undefined;
+  /** Whether LISTEN is live; the local copy is served only then. */
+  #listening = false;
+  /** Bumped on every invalidation, so a read that raced one never fills the local copy. */
+  #epoch = 0;
+  #tables: Promise<void> | undefined;
+  #lastSweep = 0;
+
+  /**
+   * Calls `listener` when another process changes or deletes a key this
+   * process has used. Present only when change notifications are on
+   * (`listen` is not `false`), so the manager sees the capability honestly.
+   */
+  readonly subscribe?: (listener: (key: string) => void) => () => void;
+
+  /**
+   * @param pool Your `pg.Pool` (the storage never ends it), or a connection
+   * string for the simple case (the storage makes a small pool and ends it
+   * in `dispose`).
+   */
+  constructor(pool: PostgresPool | string, options?: PostgresTokenStorageOptions) {
+    this.#options = resolveOptions(options);
+    const { queryTimeoutMs } = this.#options;
+    if (typeof pool === 'string') {
+      if (pool.length === 0) {
+        throw new ConfigurationError('pool', 'must be a pg.Pool or a non-empty connection string', {
+          package: PACKAGE,
+        });
+      }
+      const own = new pg.Pool({
+        connectionString: pool,
+        max: 5,
+        connectionTimeoutMillis: queryTimeoutMs,
+        idleTimeoutMillis: 10_000,
+        keepAlive: true,
+      });
+      // An idle connection dropped by a restarting server must not crash the process.
+      own.on('error', () => {});
+      this.#ownPool = own;
+      this.#pool = own as unknown as PostgresPool;
+    } else {
+      if (!isPool(pool)) {
+        throw new ConfigurationError(
+          'pool',
+          'must be a node-postgres Pool (`new pg.Pool(...)`) or a connection string',
+          { package: PACKAGE },
+        );
+      }
+      this.#pool = pool;
+    }
+    this.#sql = statements(this.#options.schema, this.#options.table);
+    this.#context = { package: PACKAGE, backend: 'PostgreSQL', option: 'queryTimeoutMs' };
+    this.#local = new LocalTier(this.#options.maxEntries);
+    const listenConfig = this.#listenConfig(pool);
+    if (listenConfig) {
+      this.subscribe = (listener) => this.#subscribe(listener);
+      this.#listener = new Listener(listenConfig, this.#sql.channel, queryTimeoutMs, {
+        up: (again) => {
+          this.#listening = true;
+          if (again) this.#resync();
+        },
+        down: () => {
+          if (!this.#listening) return;
+          this.#listening = false;
+          this.#epoch++;
+          this.#local.clear();
+        },
+        message: (payload) => this.#onMessage(payload),
+      });
+    }
+  }
+
+  async get(key: string): Promise<Token | undefined> {
+    const digest = this.#digest(key);
+    const now = Date.now();
+    if (this.#listening && !this.#isHeld(digest, now)) {
+      const hit = this.#local.get(digest, now);
+      if (hit) return hit;
+    }
+    const epoch = this.#epoch;
+    const rows = await this.#query('get', this.#sql.get, [digest]);
+    const row = rows[0] as { value?: unknown } | undefined;
+    if (!row || typeof row.value !== 'string') return undefined;
+    const entry = await decodeEntry(row.value, this.#entryName(digest), digest, this.#keys, READER);
+    if (epoch === this.#epoch) this.#remember(digest, entry.token, entry.expiresAt);
+    return entry.token;
+  }
+
+  async set(key: string, token: Token, ttlMs: number): Promise<void> {
+    const digest = this.#digest(key);
+    if (!isToken(token)) {
+      throw new ConfigurationError('token', 'must be a Token from @forge/core', {
+        package: PACKAGE,
+      });
+    }
+    if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs)) {
+      throw new ConfigurationError('ttlMs', 'must be a number of milliseconds', {
+        package: PACKAGE,
+      });
+    }
+    if (ttlMs <= 0) {
+      // Already expired: keeping it would only serve a dead token.
+      await this.delete(key);
+      return;
+    }
+    const ttl = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0;
+    const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
+    const value = await encodeEntry(token, digest, expiresAt, this.#keys);
+    const fp = await fingerprint(token);
+    this.#invalidateLocal(digest);
+    await this.#query('set', this.#sql.set, [
+      digest,
+      value,
+      fp,
+      ttl,
+      this.#sql.channel,
+      this.#message(digest),
+    ]);
+    this.#remember(digest, token, expiresAt);
+    this.#maybeSweep();
+  }
+
+  async delete(key: string, expected?: Token): Promise<void> {
+    const digest = this.#digest(key);
+    if (expected !== undefined && !isToken(expected)) {
+      throw new ConfigurationError('expected', 'must be a Token from @forge/core', {
+        package: PACKAGE,
+      });
+    }
+    const fp = expected ? await fingerprint(expected) : '';
+    this.#invalidateLocal(digest);
+    await this.#query('delete', this.#sql.delete, [
+      digest,
+      fp,
+      this.#sql.channel,
+      this.#message(digest),
+    ]);
+  }
+
+  async has(key: string): Promise<boolean> {
+    const digest = this.#digest(key);
+    const now = Date.now();
+    if (this.#listening && !this.#isHeld(digest, now) && this.#local.get(digest, now)) {
+      return true;
+    }
+    return (await this.#query('has', this.#sql.has, [digest])).length > 0;
+  }
+
+  async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
+    const digest = this.#digest(key);
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new ConfigurationError('ttlMs', 'must be a positive number of milliseconds', {
+        package: PACKAGE,
+      });
+    }
+    const ttl = Math.ceil(ttlMs);
+    const owner = randomUUID();
+    const rows = await this.#query('lock', this.#sql.lock, [digest, owner, ttl]);
+    if (rows.length === 0) return undefined;
+    // Under the lock the manager re-reads the entry to get the newest refresh
+    // token; a notification may still be in flight, so that read must come
+    // from PostgreSQL, not from the local copy.
+    const heldUntil = Date.now() + ttl;
+    this.#held.set(digest, Math.max(heldUntil, this.#held.get(digest) ?? 0));
+    this.#invalidateLocal(digest);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (this.#held.get(digest) === heldUntil) this.#held.delete(digest);
+        await this.#query('unlock', this.#sql.release, [digest, owner]);
+      },
+    };
+  }
+
+  /**
+   * Closes the LISTEN connection, and the pool when the storage made it from
+   * a connection string. Your pool stays open (it is yours); later calls
+   * still work, straight against PostgreSQL.
+   */
+  async dispose(): Promise<void> {
+    this.#listening = false;
+    this.#local.clear();
+    this.#listeners.clear();
+    await this.#listener?.stop();
+    if (this.#ownPool) {
+      await Promise.race([
+        this.#ownPool.end().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, this.#options.queryTimeoutMs).unref?.()),
+      ]);
+    }
+  }
+
+  get #keys() {
+    return this.#options.keys;
+  }
+
+  #subscribe(listener: (key: string) => void): () => void {
+    if (typeof listener !== 'function') {
+      throw new ConfigurationError('listener', 'must be a function', { package: PACKAGE });
+    }
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #listenConfig(pool: PostgresPool | string): pg.ClientConfig | undefined {
+    const { listen } = this.#options;
+    if (listen === false) return undefined;
+    if (typeof listen === 'string') return { connectionString: listen };
+    if (typeof listen === 'object') return { ...listen } as pg.ClientConfig;
+    if (typeof pool === 'string') return { connectionString: pool };
+    // A pg.Pool keeps the settings it was made with; a pool-like object
+    // without them gets no notifications rather than a guessed connection.
+    const settings = pool.options;
+    if (typeof settings !== 'object' || settings === null) return undefined;
+    return { ...(settings as pg.ClientConfig) };
+  }
+
+  /** Runs one statement, bounded as a whole (table check, pool wait, query). */
+  async #query(operation: string, text: string, values: unknown[]): Promise<unknown[]> {
+    const timeoutMs = this.#options.queryTimeoutMs;
+    return bounded(
+      operation,
+      timeoutMs,
+      async () => {
+        await this.#ensureTables();
+        const result = await this.#pool.query({ text, values, query_timeout: timeoutMs });
+        return result.rows;
+      },
+      this.#context,
+    );
+  }
+
+  /**
+   * Creates the tables on first use unless `createTable: false`. Checks for
+   * them first, so a read-only replica with the tables in place still reads.
+   * A failure is retried by the next call.
+   */
+  #ensureTables(): Promise<void> {
+    if (!this.#options.createTable) return Promise.resolve();
+    this.#tables ??= (async () => {
+      const timeoutMs = this.#options.queryTimeoutMs;
+      const found = await this.#pool.query({
+        text: this.#sql.exists,
+        values: [...this.#sql.tables],
+        query_timeout: Math.max(timeoutMs, 10_000),
+      });
+      if ((found.rows[0] as { ready?: unknown } | undefined)?.ready === true) return;
+      // DDL may wait behind other sessions; it gets longer than one call's
+      // bound and goes on in the background when a caller gave up on it.
+      await this.#pool.query({
+        text: this.#sql.create,
+        query_timeout: Math.max(timeoutMs, 10_000),
+      });
+    })();
+    this.#tables.catch(() => {
+      this.#tables = undefined;
+    });
+    return this.#tables;
+  }
+
+  /**
+   * Deletes expired rows and locks now and then, piggybacked on writes: no
+   * cron, at most one sweep per `cleanupIntervalMs` per process, never
+   * awaited by the caller, failures ignored (the next interval retries).
+   */
+  #maybeSweep(): void {
+    const now = Date.now();
+    if (now - this.#lastSweep < this.#options.cleanupIntervalMs) return;
+    this.#lastSweep = now;
+    this.#query('cleanup', this.#sql.sweep, []).catch(() => {});
+  }
+
+  /**
+   * SHA-256 hex of the manager's key (what the table stores instead of the
+   * key), computed synchronously with node:crypto and remembered.
+   */
+  #digest(key: string): string {
+    const known = this.#digests.get(key);
+    if (known) return known;
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new ConfigurationError('key', 'must be a non-empty string', { package: PACKAGE });
+    }
+    const digest = createHash('sha256').update(key, 'utf8').digest('hex');
+    if (this.#digests.size >= MAX_KNOWN_KEYS) {
+      const oldest = this.#digests.entries().next().value;
+      if (oldest) {
+        this.#digests.delete(oldest[0]);
+        this.#keysByDigest.delete(oldest[1]);
+      }
+    }
+    this.#digests.set(key, digest);
+    this.#keysByDigest.set(digest, key);
+    return digest;
+  }
+
+  /** How errors name an entry: the table and the digest, never the key. */
+  #entryName(digest: string): string {
+    return `${this.#sql.tables[0]}[${digest}]`;
+  }
+
+  #isHeld(digest: string, now: number): boolean {
+    const until = this.#held.get(digest);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.#held.delete(digest);
+    return false;
+  }
+
+  #remember(digest: string, token: Token, expiresAt: number | undefined): void {
+    this.#local.set(
+      digest,
+      token,
+      Math.min(expiresAt ?? Number.POSITIVE_INFINITY, token.expiresAtMs),
+    );
+  }
+
+  #invalidateLocal(digest: string): void {
+    this.#epoch++;
+    this.#local.delete(digest);
+  }
+
+  /** The change announcement: who changed which digest; never a token. */
+  #message(digest: string): string {
+    return `${this.#instance} ${digest}`;
+  }
+
+  /**
+   * After a reconnect, changes notified while the connection was away are
+   * lost: every key this process knows may be stale, so tell the listeners
+   * to re-read them.
+   */
+  #resync(): void {
+    this.#epoch++;
+    this.#local.clear();
+    for (const key of this.#keysByDigest.values()) this.#notify(key);
+  }
+
+  #onMessage(payload: string): void {
+    const space = payload.indexOf(' ');
+    if (space < 0 || payload.slice(0, space) === this.#instance) return;
+    const digest = payload.slice(space + 1);
+    this.#invalidateLocal(digest);
+    const key = this.#keysByDigest.get(digest);
+    if (key !== undefined) this.#notify(key);
+  }
+
+  #notify(key: string): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(key);
+      } catch {
+        // One failing listener must not keep the others from hearing of the change.
+      }
+    }
+  }
+}

@@ -1,0 +1,14 @@
+// One process of the fleet: a TokenManager on PostgresTokenStorage over its
+// own pool, driven by the parent over IPC (see @forge/test-utils/fleet-child).
+import { runFleetChild } from '@forge/test-utils/fleet-child';
+import pg from 'pg';
+import { PostgresTokenStorage } from '../../src/index.js';
+
+const [url, endpointJson, listen] = process.argv.slice(2);
+if (!url || !endpointJson)
+  throw new Error('usage: child <postgres url> <endpoint json> [listen url]');
+const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 1_000 });
+// Outages are part of the tests; the storage reports them through the manager.
+pool.on('error', () => {});
+const storage = new PostgresTokenStorage(pool, { listen: listen ? listen : true });
+runFleetChild(endpointJson, storage, () => pool.end());
