@@ -164,9 +164,12 @@ function build(settings: Settings, options: BuildOptions): TokenRequester {
   const scope = one(settings.scope);
   const audience = one(settings.audience);
   const resource = one(settings.resource);
-  const secrets = SECRET_KEYS.map((key) => settings[key]).filter(
-    (v): v is string => typeof v === 'string',
-  );
+  // A custom grant's parameters are whatever the vendor wants (an API key, often): all are
+  // treated as secrets, scrubbed from errors like the built-in ones.
+  const secrets = [
+    ...SECRET_KEYS.map((key) => settings[key]),
+    ...(GRANTS[raw] === undefined ? Object.values(params).flat() : []),
+  ].filter((v): v is string => typeof v === 'string');
 
   const describe = (
     provider: {
@@ -274,6 +277,7 @@ function build(settings: Settings, options: BuildOptions): TokenRequester {
         defined({
           ...common,
           grantType: grant,
+          secretParams: Object.keys(params),
           params: {
             ...params,
             scope: scope === undefined ? undefined : [scope].flat().join(' '),
