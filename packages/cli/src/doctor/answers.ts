@@ -56,7 +56,7 @@ export function answerCheck(exchange: Exchange | undefined): Check | undefined {
   if (status >= 500) {
     return fail(
       'server-error',
-      `The token endpoint is failing: HTTP ${status}${exchange.retryAfter ? `, ${seconds(exchange.retryAfter, exchange.at)}` : ''}.`,
+      `The token endpoint is failing: HTTP ${status}${exchange.bodyKind === 'html' ? " with an HTML page (a gateway's or proxy's error page?)" : ''}${exchange.retryAfter ? `, ${seconds(exchange.retryAfter, exchange.at)}` : ''}.`,
       'This is on the server side: try again later, or ask its operators. The token manager retries with backoff and keeps serving a still-valid token meanwhile.',
       ExitCode.Unavailable,
     );

@@ -98,7 +98,7 @@ export class Recorder {
     }
     const base = { method, url, at, status: response.status, ...headers };
     const isRedirect = response.status >= 300 && response.status < 400;
-    const readable = !isRedirect && response.status !== 429 && response.status < 500;
+    const readable = !isRedirect && response.status !== 429;
     let text = '';
     if (readable) {
       try {
