@@ -305,6 +305,7 @@ describe('forge doctor: progress and output', () => {
     const run = await runCli(basic(), secretEnv(), { isTTY: true });
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('token request…');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's erase-line sequence is the point.
     expect(run.stderr).toMatch(/\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] discovery…/);
     expect(run.stderr.endsWith('\r\x1b[2K')).toBe(true);
     // Results stay plain lines on stdout.
