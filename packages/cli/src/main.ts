@@ -4,7 +4,7 @@ import { tokenCommand } from './commands/token.js';
 import { ExitCode } from './exit-codes.js';
 import { helpText } from './help.js';
 import type { CliIO } from './io.js';
-import { type Invocation, resolveInvocation } from './options/resolve.js';
+import { type Invocation, resolveInvocation, shown } from './options/resolve.js';
 import { Progress } from './output/progress.js';
 import { VERSION } from './version.js';
 
@@ -55,7 +55,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<ExitCode
       default:
         throw new ConfigurationError(
           'command',
-          `unknown command "${invocation.command}"; use \`forge token\` or \`forge doctor\` (forge --help)`,
+          `unknown command ${shown(invocation.command)}; use \`forge token\` or \`forge doctor\` (forge --help)`,
           { package: 'cli' },
         );
     }

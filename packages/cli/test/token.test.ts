@@ -324,7 +324,11 @@ describe('forge token: JWT access tokens', () => {
 
 describe('forge token: validation and failures', () => {
   it.each([
-    [['token', '--nope'], "Unknown option '--nope'"],
+    [['token', '--nope'], 'unknown option "--nope"'],
+    [
+      ['token', '--Secret-Value-1234'],
+      'unknown option (not shown: it does not look like an option)',
+    ],
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['token', '--client-id', 'x'], 'Invalid option `tokenEndpoint`'],
     [
@@ -353,7 +357,7 @@ describe('forge token: validation and failures', () => {
         '--client-auth',
         'magic',
       ],
-      'unknown client authentication method "magic"',
+      'Invalid option `clientAuth`: is not a client authentication method; use one of client_secret_basic',
     ],
     [
       [

@@ -52,6 +52,14 @@ export interface BuildOptions {
   readonly withoutIssuer?: boolean;
 }
 
+const METHODS: readonly string[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'none',
+];
+
 const SECRET_KEYS = [
   'clientSecret',
   'privateKey',
@@ -80,9 +88,14 @@ function parseParams(entries: readonly string[] | undefined): Record<string, str
   for (const entry of entries ?? []) {
     const at = entry.indexOf('=');
     if (at <= 0) {
-      throw new ConfigurationError('--param', `"${entry.split('=')[0]}" must be name=value`, {
-        package: 'cli',
-      });
+      // Not echoed: a value without its name may well be the secret itself.
+      throw new ConfigurationError(
+        '--param',
+        'each parameter must be name=value (one has no name)',
+        {
+          package: 'cli',
+        },
+      );
     }
     const name = entry.slice(0, at);
     params[name] = [...(params[name] ?? []), entry.slice(at + 1)];
@@ -129,6 +142,14 @@ function build(settings: Settings, options: BuildOptions): TokenRequester {
   const grant = GRANTS[raw] ?? raw;
   const retries = settings.retries ?? options.defaultRetries;
   const clientAuthName = options.clientAuth ?? settings.clientAuth;
+  if (clientAuthName !== undefined && !METHODS.includes(clientAuthName)) {
+    // The library quotes the value; a secret pasted into the wrong flag must not be printed.
+    throw new ConfigurationError(
+      'clientAuth',
+      `is not a client authentication method; use one of ${METHODS.join(', ')} (set it with --client-auth, FORGE_CLIENT_AUTH)`,
+      { package: 'cli' },
+    );
+  }
   const privateKey =
     settings.privateKey === undefined ? undefined : signingKey(settings.privateKey, 'privateKey');
   // alg and kid live on the privateKeyJwt() factory, not on the provider options.

@@ -98,6 +98,17 @@ function configParams(raw: unknown): string[] {
 }
 
 /**
+ * A word from the command line as it may be printed: quoted when it looks
+ * like a flag or a command, otherwise not at all (it may be a secret typed
+ * in the wrong place).
+ */
+export function shown(word: string): string {
+  return /^-{0,2}[a-z][a-z0-9-]{0,31}$/.test(word)
+    ? `"${word}"`
+    : '(not shown: it does not look like an option)';
+}
+
+/**
  * Reads the command line, the environment and an optional config file
  * (`--config`, or `FORGE_CONFIG`) into one set of settings. Invalid input is
  * a `ConfigurationError` naming the flag, variable or config key.
@@ -112,16 +123,22 @@ export function resolveInvocation(argv: readonly string[], env: Env): Invocation
       strict: true,
     });
   } catch (error) {
-    // parseArgs names the flag; it never echoes a value.
-    throw usage(
-      'command line',
-      `${(error as Error).message.replace(/\.?$/, '')}. Run \`forge --help\` for the options.`,
-    );
+    const { code, message } = error as { code?: string; message: string };
+    // An unknown option is named only when it looks like one: a mistyped
+    // `--client-secret=…` or a secret where a flag should be stays unprinted.
+    const problem =
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+        ? `unknown option ${shown(/'([^']*)'/.exec(message)?.[1]?.split('=')[0] ?? '')}`
+        : message.replace(/\.?$/, '');
+    throw usage('command line', `${problem}. Run \`forge --help\` for the options.`);
   }
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const [command, ...extra] = parsed.positionals;
   if (extra.length > 0) {
-    throw usage('command line', `unexpected argument "${extra[0]}"; options start with --`);
+    throw usage(
+      'command line',
+      `unexpected argument ${shown(extra[0] ?? '')}; options start with --`,
+    );
   }
   const warnings: string[] = [];
   const settings: Settings = {};
