@@ -25,8 +25,8 @@ export function clockCheck(exchanges: readonly Exchange[], signsAssertions: bool
       summary: 'The server sent no Date header: clock skew not checked.',
     };
   }
-  // The header is truncated to the second: its true value is up to 1 s later.
-  const skew = Date.parse(last.date) + 500 - last.at;
+  // The header is truncated to the second (its true value is up to 1 s later): NOISE_MS covers that.
+  const skew = Date.parse(last.date) - last.at;
   const size = Math.abs(skew);
   const direction = skew > 0 ? 'ahead of' : 'behind';
   const amount = `${Math.round(size / 1000)} s ${direction} this machine`;

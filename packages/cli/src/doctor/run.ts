@@ -3,6 +3,7 @@ import {
   type ClientAuthMethod,
   DiscoveryCache,
   isForgeError,
+  redact,
   type Token,
 } from '@forge/core';
 import { ExitCode } from '../exit-codes.js';
@@ -55,13 +56,20 @@ function describeToken(token: Token, now: number): string {
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const { settings, progress, now } = options;
   const checks: Check[] = [];
-  const add = (check: Check): void => {
-    checks.push(check);
-    options.onCheck(check);
-  };
   const recorder = new Recorder(globalThis.fetch, now);
   // Validates everything before a request is sent: a usage error exits 2 from here.
   const configured = buildRequester(settings, { fetch: recorder.fetch, defaultRetries: 0 });
+  // Summaries quote servers and the library, which redact already; this also
+  // catches any value from the user's own settings that came back in an answer.
+  const add = (check: Check): void => {
+    const safe: Check = {
+      ...check,
+      summary: redact(check.summary, configured.secrets),
+      ...(check.fix === undefined ? {} : { fix: redact(check.fix, configured.secrets) }),
+    };
+    checks.push(safe);
+    options.onCheck(safe);
+  };
   const timeoutMs = settings.timeoutMs ?? 10_000;
   const signsAssertions =
     configured.clientAuth === 'private_key_jwt' ||
