@@ -3,7 +3,7 @@ import {
   type ClientAuthMethod,
   DiscoveryCache,
   isForgeError,
-  redact,
+  REDACTED,
   type Token,
 } from '@forge/core';
 import { ExitCode } from '../exit-codes.js';
@@ -64,8 +64,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const add = (check: Check): void => {
     const safe: Check = {
       ...check,
-      summary: redact(check.summary, configured.secrets),
-      ...(check.fix === undefined ? {} : { fix: redact(check.fix, configured.secrets) }),
+      summary: scrub(check.summary, configured.secrets),
+      ...(check.fix === undefined ? {} : { fix: scrub(check.fix, configured.secrets) }),
     };
     checks.push(safe);
     options.onCheck(safe);
@@ -241,6 +241,16 @@ async function probeClientAuth(
     `The server refuses this client with ${[configured.clientAuth, ...candidates].join(', ')}.${advertised}`,
     'The client id or secret is wrong (a secret that was rotated, a trailing space, the secret of another environment), or the client is registered for private_key_jwt: check the registration on the server.',
   );
+}
+
+/**
+ * Only the exact values: core's `redact` also blanks anything that reads like
+ * a credential ("Bearer token"), which in a sentence about one is a word.
+ */
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  return out;
 }
 
 function finish(configured: TokenRequester, checks: readonly Check[]): DoctorReport {
