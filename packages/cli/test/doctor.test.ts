@@ -254,6 +254,17 @@ describe('forge doctor: each diagnosis', () => {
     expect(check('token-request')?.status).toBe('skip');
   });
 
+  it('a port fetch refuses to use: says so instead of "unreachable"', async () => {
+    const { run, check } = await doctorJson(
+      ['doctor', '--token-endpoint', 'http://127.0.0.1:6000/token', '--client-id', 'x'],
+      {
+        FORGE_CLIENT_SECRET: 'whatever',
+      },
+    );
+    expect(run.code).toBe(ExitCode.Unreachable);
+    expect(check('token-request')?.summary).toContain('fetch refuses to connect to port 6000');
+  });
+
   it('a token endpoint that never answers: timed out after --timeout-ms, exits 3', async () => {
     auth.faults.set({ mode: 'hang' });
     const { run, check } = await doctorJson([...basic(), '--timeout-ms', '300'], secretEnv());

@@ -108,6 +108,14 @@ export function networkCheck(
       ExitCode.Unreachable,
     );
   }
+  if (exchange.errorMessage === 'bad port') {
+    return fail(
+      id,
+      `${origin}: fetch refuses to connect to port ${new URL(exchange.url).port} (a port the Fetch standard blocks, such as 1, 9, 25 or 6000)`,
+      'Serve the endpoint on another port (443, 8443, 8080, …).',
+      ExitCode.Unreachable,
+    );
+  }
   const code = exchange.errorCode;
   const known = code === undefined ? undefined : CODES[code];
   if (known) {

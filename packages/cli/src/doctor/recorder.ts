@@ -54,6 +54,17 @@ export function networkCode(error: unknown): string | undefined {
   return found;
 }
 
+/** The innermost message of an error's cause chain (`fetch failed` says nothing; its cause does). */
+function deepestMessage(error: unknown): string {
+  let message = String(error);
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 6; depth++) {
+    message = current.message;
+    current = current.cause;
+  }
+  return message;
+}
+
 /**
  * A `fetch` that notes what happened on every exchange (timings, status, the
  * headers the checks need, the kind of body) and passes the response on
@@ -86,7 +97,7 @@ export class Recorder {
         at: this.#now(),
         timedOut: init?.signal?.aborted === true,
         ...(code === undefined ? {} : { errorCode: code }),
-        errorMessage: error instanceof Error ? error.message : String(error),
+        errorMessage: deepestMessage(error),
       });
       throw error;
     }
