@@ -94,7 +94,8 @@ export function errorCheck(error: ForgeError): Check {
     return fail(
       'token-request',
       `The server refused the token request: ${error.error ?? `HTTP ${error.status}`}${error.errorDescription ? ` (${error.errorDescription})` : ''}.`,
-      error.message.replace(/^\[forge\] \[[^\]]+\] /, ''),
+      // The library's message is "… was refused (HTTP 401 invalid_client …). <hint>": the hint is the fix.
+      /\)\.\s+(.+)$/s.exec(error.message)?.[1] ?? error.message.replace(/^\[forge\] \[[^\]]+\] /, ''),
     );
   }
   const exitCode =
