@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { format, inspect } from 'node:util';
 import { withForge as axiosWithForge } from '@forge/axios';
+import { main as forgeCli } from '@forge/cli';
 import {
   AuthorizationCodeFlow,
   ClientCredentialsTokenProvider,
@@ -551,6 +552,124 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     expect([...needles].some((needle) => stored.includes(needle))).toBe(true);
 
     const all = haystack.join('\n');
+    const leaked = [...needles].filter((needle) => all.includes(needle));
+    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  });
+
+  it('the forge CLI: token and doctor output, healthy and broken, never holds a secret or a token', async () => {
+    // The CLI uses the global fetch: remember what it sends and receives the same way.
+    const original = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      const body = init?.body;
+      if (typeof body === 'string') {
+        for (const name of SECRET_PARAMS) remember(new URLSearchParams(body).get(name));
+      }
+      return original(input, init).then(async (response) => {
+        try {
+          const json = JSON.parse(await response.clone().text()) as Record<string, unknown>;
+          for (const field of ['access_token', 'refresh_token', 'id_token']) remember(json[field]);
+        } catch {
+          // A fault page: nothing issued.
+        }
+        return response;
+      });
+    };
+    const output: string[] = [];
+    const cli = async (argv: string[], env: Record<string, string> = {}) => {
+      const code = await forgeCli(argv, {
+        stdout: { write: (text: string) => output.push(text) },
+        stderr: { write: (text: string) => output.push(text) },
+        env,
+      });
+      output.push(`exit ${code}`);
+      return code;
+    };
+    const basicEnv = { FORGE_CLIENT_SECRET: secrets.basic };
+    const base = ['--issuer', auth.issuer, '--client-id', 'leak-basic'];
+    try {
+      expect(await cli(['token', ...base, '--scope', 'read'], basicEnv)).toBe(0);
+      expect(await cli(['token', ...base, '--json'], basicEnv)).toBe(0);
+      expect(await cli(['doctor', ...base], basicEnv)).toBe(0);
+      expect(await cli(['doctor', ...base, '--json'], basicEnv)).toBe(0);
+      await cli(
+        [
+          'token',
+          '--issuer',
+          auth.issuer,
+          '--client-id',
+          'leak-jwt',
+          '--client-auth',
+          'client_secret_jwt',
+        ],
+        { FORGE_CLIENT_SECRET: secrets.jwt },
+      );
+      await cli(
+        [
+          'token',
+          ...base,
+          '--grant',
+          'password',
+          '--username',
+          'leak-user',
+          '--scope',
+          'openid offline_access',
+        ],
+        { ...basicEnv, FORGE_PASSWORD: secrets.password },
+      );
+      // Refused: a wrong method (probed with every secret method), a wrong password.
+      expect(
+        await cli(['doctor', '--issuer', auth.issuer, '--client-id', 'leak-jwt'], {
+          FORGE_CLIENT_SECRET: secrets.jwt,
+        }),
+      ).toBe(1);
+      expect(
+        await cli(['token', ...base, '--grant', 'password', '--username', 'leak-user'], {
+          ...basicEnv,
+          FORGE_PASSWORD: `${MARKER}-wrong`,
+        }),
+      ).toBe(1);
+      // A secret on the command line: a warning that must not repeat it.
+      await cli(['token', ...base, '--client-secret', secrets.basic]);
+      // Faults, through both commands.
+      for (const mode of [
+        'status429',
+        'status503',
+        'html',
+        'malformed-json',
+        'empty',
+        'reset',
+      ] as const) {
+        auth.faults.set({ mode, times: 1 });
+        await cli(['doctor', ...base, '--json'], basicEnv);
+        auth.faults.set({ mode, times: 1 });
+        await cli(['token', ...base, '--retries', '0'], basicEnv);
+      }
+      // Invalid input that carries a secret.
+      await cli(['token', ...base, '--client-auth', secrets.basic], basicEnv);
+      await cli(
+        [
+          'token',
+          '--token-endpoint',
+          `https://user:${MARKER}@auth.example/token`,
+          '--client-id',
+          'x',
+        ],
+        basicEnv,
+      );
+      await cli(['token', `--${MARKER}`, secrets.basic]);
+      await cli(['token', ...base, '--param', `${MARKER}`], basicEnv);
+      // A token shown on request is the one positive control: the detector sees it.
+      const before = output.length;
+      expect(await cli(['token', ...base, '--show-token'], basicEnv)).toBe(0);
+      const shown = output.slice(before).join('');
+      expect([...needles].some((needle) => shown.includes(needle))).toBe(true);
+      output.length = before;
+    } finally {
+      globalThis.fetch = original;
+      auth.faults.clear();
+    }
+    expect(output.length).toBeGreaterThan(40);
+    const all = output.join('\n');
     const leaked = [...needles].filter((needle) => all.includes(needle));
     expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
   });
