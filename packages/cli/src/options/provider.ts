@@ -162,7 +162,8 @@ function build(settings: Settings, options: BuildOptions): TokenRequester {
     throw new ConfigurationError('clientId', 'is required', { package: 'core' });
   }
   const common: OAuthClientOptions = defined({
-    serviceName: settings.serviceName,
+    // The library names a service after its client; a grant without one (jwt_bearer) gets a name too.
+    serviceName: settings.serviceName ?? (settings.clientId === undefined ? 'forge' : undefined),
     clientId: usePrivateKeyJwt ? undefined : settings.clientId,
     clientSecret: settings.clientSecret,
     clientAuth: usePrivateKeyJwt
