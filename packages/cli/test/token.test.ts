@@ -413,6 +413,10 @@ describe('forge token: validation and failures', () => {
       'Invalid option `assertion`',
     ],
     [
+      ['token', '--token-endpoint', 'http://127.0.0.1:9/t', '--retries', '20'],
+      'Invalid option `retries`: must be from 0 to 19',
+    ],
+    [
       ['token', '--token-endpoint', 'http://127.0.0.1:9/t', '--param', 'novalue'],
       'each parameter must be name=value',
     ],
