@@ -227,6 +227,33 @@ if ((data as { ok?: unknown }).ok !== true || tokens !== 1) {
   step('run the README quick start against the testkit server', () => {
     run(process.execPath, ['quickstart.ts'], app);
   });
+
+  // The `forge` executable as a stranger runs it: `npx forge` from the installed tarball.
+  writeFileSync(
+    join(app, 'cli.mjs'),
+    `import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startAuthServer } from '@forge/testkit';
+
+const auth = await startAuthServer();
+try {
+  const { stdout } = await promisify(execFile)(
+    'npx',
+    ['--no-install', 'forge', 'token', '--issuer', auth.issuer, '--client-id', auth.clients.basic.clientId, '--json'],
+    { env: { ...process.env, FORGE_CLIENT_SECRET: auth.clients.basic.clientSecret } },
+  );
+  const summary = JSON.parse(stdout);
+  if (summary.tokenType !== 'Bearer' || 'accessToken' in summary) {
+    throw new Error(\`forge token: expected a Bearer summary without the token, got \${stdout}\`);
+  }
+} finally {
+  await auth.close();
+}
+`,
+  );
+  step('run `npx forge token` against the testkit server', () => {
+    run(process.execPath, ['cli.mjs'], app);
+  });
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -1,12 +1,18 @@
-import { startRedisServer } from '@forge/test-utils';
+import { startPostgres, startRedisServer } from '@forge/test-utils';
 import { expect, it } from 'vitest';
 import { runDemo } from './main.js';
 import { exitCodeFor, formatTable } from './table.js';
 
 it('runs every adapter without failures, with a token and one renewal each', async () => {
   const redis = await startRedisServer();
+  const postgres = await startPostgres();
   try {
-    const result = await runDemo({ requests: 40, concurrency: 8, redisUrl: redis.url });
+    const result = await runDemo({
+      requests: 40,
+      concurrency: 8,
+      redisUrl: redis.url,
+      postgresUrl: postgres.url,
+    });
     expect(result.errors).toEqual([]);
     expect(result.rows.map((row) => row.adapter)).toEqual([
       'axios',
@@ -16,6 +22,7 @@ it('runs every adapter without failures, with a token and one renewal each', asy
       'express',
       'oauth1 (axios)',
       'axios + storage-redis',
+      'axios + storage-postgres',
     ]);
     for (const row of result.rows) {
       // OAuth 1 signs each request and never asks the token endpoint.
@@ -29,11 +36,12 @@ it('runs every adapter without failures, with a token and one renewal each', asy
     expect(table.split('\n')[0]).toMatch(
       /^adapter\s+requests\s+token requests\s+failures\s+p50 ms\s+p99 ms$/,
     );
-    expect(table.split('\n')).toHaveLength(9);
+    expect(table.split('\n')).toHaveLength(10);
   } finally {
+    await postgres.stop();
     await redis.stop();
   }
-});
+}, 120_000);
 
 it('exits non-zero when any adapter failed or could not run', () => {
   const ok = { adapter: 'axios', requests: 1, tokenRequests: 1, failures: 0, p50Ms: 1, p99Ms: 1 };

@@ -6,9 +6,11 @@ import { gotAdapter } from './adapters/got.js';
 import { kyAdapter } from './adapters/ky.js';
 import { nestAdapter } from './adapters/nest.js';
 import { oauth1Adapter } from './adapters/oauth1.js';
+import { postgresAdapter } from './adapters/postgres.js';
 import { redisAdapter } from './adapters/redis.js';
 import type { DemoAdapter } from './adapters/types.js';
 import { percentile, runLoad } from './load.js';
+import { obtainPostgres } from './postgres.js';
 import { type DemoRow, exitCodeFor, formatTable } from './table.js';
 
 /** Options of {@link runDemo}. */
@@ -19,6 +21,8 @@ export interface DemoOptions {
   readonly concurrency?: number;
   /** Also run axios on RedisTokenStorage against this Redis. */
   readonly redisUrl?: string | undefined;
+  /** Also run axios on PostgresTokenStorage against this PostgreSQL. */
+  readonly postgresUrl?: string | undefined;
 }
 
 /** What the demo measured, and the exit code it implies. */
@@ -45,6 +49,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     oauth1Adapter,
   ];
   if (options.redisUrl) adapters.push(redisAdapter(options.redisUrl));
+  if (options.postgresUrl) adapters.push(postgresAdapter(options.postgresUrl));
 
   const auth = await startAuthServer();
   const api = await startResourceServer({ auth });
@@ -101,7 +106,14 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       redisUrl ? '' : ' Set REDIS_URL to add axios on RedisTokenStorage.'
     }\n`,
   );
-  const result = await runDemo({ redisUrl });
+  const postgres = await obtainPostgres(process.env);
+  console.log(`${postgres.note}\n`);
+  let result: DemoResult;
+  try {
+    result = await runDemo({ redisUrl, postgresUrl: postgres.url });
+  } finally {
+    await postgres.stop();
+  }
   console.log(formatTable(result.rows));
   for (const error of result.errors) console.error(error);
   console.log(result.exitCode === 0 ? '\nEvery adapter succeeded.' : '\nSome adapters failed.');

@@ -380,6 +380,46 @@ describe('forge token: validation and failures', () => {
       'Invalid option `--client-secret-file`',
     ],
     [['token', 'extra'], 'unexpected argument "extra"'],
+    [
+      [
+        'token',
+        '--token-endpoint',
+        'http://127.0.0.1:9/t',
+        '--grant',
+        'password',
+        '--client-id',
+        'x',
+        '--client-auth',
+        'none',
+      ],
+      'Invalid option `username`',
+    ],
+    [
+      [
+        'token',
+        '--token-endpoint',
+        'http://127.0.0.1:9/t',
+        '--grant',
+        'token_exchange',
+        '--client-id',
+        'x',
+        '--client-auth',
+        'none',
+      ],
+      'Invalid option `subjectToken`: is required for token_exchange (set it with --subject-token-file, FORGE_SUBJECT_TOKEN',
+    ],
+    [
+      ['token', '--token-endpoint', 'http://127.0.0.1:9/t', '--grant', 'jwt_bearer'],
+      'Invalid option `assertion`',
+    ],
+    [
+      ['token', '--token-endpoint', 'http://127.0.0.1:9/t', '--retries', '20'],
+      'Invalid option `retries`: must be from 0 to 19',
+    ],
+    [
+      ['token', '--token-endpoint', 'http://127.0.0.1:9/t', '--param', 'novalue'],
+      'each parameter must be name=value',
+    ],
   ])('%j exits 2 with a ForgeError saying what is wrong', async (argv, message) => {
     const run = await runCli(argv);
     expect(run.code).toBe(ExitCode.Usage);

@@ -130,6 +130,9 @@ export class PostgresTokenStorage implements TokenStorage {
     this.#sql = statements(this.#options.schema, this.#options.table);
     this.#context = { package: PACKAGE, backend: 'PostgreSQL', option: 'queryTimeoutMs' };
     this.#local = new LocalTier(this.#options.maxEntries);
+    // Start the table check now, so the first call does not pay for it (or
+    // for the DDL) inside its query bound; a failure is retried by that call.
+    this.#ensureTables().catch(() => {});
     const listenConfig = this.#listenConfig(pool);
     if (listenConfig) {
       this.subscribe = (listener) => this.#subscribe(listener);

@@ -95,7 +95,8 @@ export function errorCheck(error: ForgeError): Check {
       'token-request',
       `The server refused the token request: ${error.error ?? `HTTP ${error.status}`}${error.errorDescription ? ` (${error.errorDescription})` : ''}.`,
       // The library's message is "… was refused (HTTP 401 invalid_client …). <hint>": the hint is the fix.
-      /\)\.\s+(.+)$/s.exec(error.message)?.[1] ?? error.message.replace(/^\[forge\] \[[^\]]+\] /, ''),
+      /\)\.\s+(.+)$/s.exec(error.message)?.[1] ??
+        error.message.replace(/^\[forge\] \[[^\]]+\] /, ''),
     );
   }
   const exitCode =

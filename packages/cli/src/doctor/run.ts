@@ -1,7 +1,6 @@
 import {
   AuthenticationError,
   type ClientAuthMethod,
-  DiscoveryCache,
   isForgeError,
   REDACTED,
   type Token,
@@ -13,7 +12,8 @@ import type { Progress } from '../output/progress.js';
 import { answerCheck, errorCheck } from './answers.js';
 import { type Check, fail } from './check.js';
 import { clockCheck } from './clock.js';
-import { advertisedChecks, readMetadata, type ServerMetadata } from './metadata.js';
+import { discoveryStep } from './discovery-step.js';
+import { advertisedChecks, type ServerMetadata } from './metadata.js';
 import { networkCheck } from './network.js';
 import { type Exchange, Recorder } from './recorder.js';
 
@@ -81,73 +81,27 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     summary: `"${configured.serviceName}": ${configured.grant} grant, ${configured.clientAuth}${settings.issuer ? `, issuer ${settings.issuer}` : ''}${settings.tokenEndpoint ? `, token endpoint ${settings.tokenEndpoint}` : ''}.`,
   });
 
-  let metadata: ServerMetadata | undefined;
-  let tokenEndpoint = settings.tokenEndpoint;
-  let issuerUsable = true;
-  if (settings.issuer !== undefined) {
-    const issuer = settings.issuer;
-    const from = recorder.exchanges.length;
-    const started = performance.now();
-    try {
-      const found = await progress.run('discovery', () =>
-        new DiscoveryCache().get(issuer, { fetch: recorder.fetch, timeoutMs }),
-      );
-      metadata = readMetadata(found);
-      const ms = Math.round(performance.now() - started);
-      tokenEndpoint ??= found.token_endpoint;
-      add({
-        id: 'discovery',
-        status: 'ok',
-        ms,
-        summary: `Discovery found the token endpoint ${found.token_endpoint}.`,
-      });
-      if (settings.tokenEndpoint !== undefined && settings.tokenEndpoint !== found.token_endpoint) {
-        add({
-          id: 'token-endpoint-differs',
-          status: 'warn',
-          summary: `The configured token endpoint ${settings.tokenEndpoint} differs from the one the issuer names (${found.token_endpoint}).`,
-          fix: 'Leave --token-endpoint out and let discovery find it, unless the difference is intended.',
-        });
-      }
-    } catch (error) {
-      const ms = Math.round(performance.now() - started);
-      const seen = recorder.exchanges.slice(from);
-      const named = seen
-        .map((exchange) => exchange.metadata && readMetadata(exchange.metadata))
-        .find((found) => found !== undefined);
-      const network = seen
-        .map((exchange) => networkCheck('discovery', exchange, timeoutMs))
-        .find((check) => check !== undefined);
-      if (named && named.issuer !== issuer) {
-        metadata = named;
-        issuerUsable = false;
-        tokenEndpoint ??= named.tokenEndpoint;
-        add({
-          ...fail(
-            'issuer',
-            `The server at ${issuer} says its issuer is ${named.issuer}. Forge refuses metadata for another issuer (RFC 8414 §3.3, mix-up attacks).`,
-            `If ${named.issuer} is the server you mean, set --issuer ${named.issuer} (issuer in a config file) exactly as the server writes it. If not, ${issuer} leads to another server (a proxy or a wrong host).`,
-          ),
-          ms,
-        });
-      } else if (network) {
-        add({ ...network, ms });
-      } else {
-        add({
-          ...fail(
-            'discovery',
-            isForgeError(error)
-              ? error.message.replace(/^\[forge\] \[[^\]]+\] /, '')
-              : String(error),
-            `Check the issuer URL (some servers need a path, such as /realms/<name> or /oauth2/default), or set --token-endpoint and leave --issuer out.`,
-          ),
-          ms,
-        });
-      }
-    }
-    if (metadata)
-      for (const check of advertisedChecks(metadata, configured.grant, configured.clientAuth))
-        add(check);
+  const discovered =
+    settings.issuer === undefined
+      ? { metadata: undefined, tokenEndpoint: undefined, issuerUsable: true }
+      : await discoveryStep({ issuer: settings.issuer, recorder, progress, timeoutMs, add });
+  const { metadata, issuerUsable } = discovered;
+  const tokenEndpoint = settings.tokenEndpoint ?? discovered.tokenEndpoint;
+  if (
+    discovered.tokenEndpoint &&
+    settings.tokenEndpoint &&
+    settings.tokenEndpoint !== discovered.tokenEndpoint
+  ) {
+    add({
+      id: 'token-endpoint-differs',
+      status: 'warn',
+      summary: `The configured token endpoint ${settings.tokenEndpoint} differs from the one the issuer names (${discovered.tokenEndpoint}).`,
+      fix: 'Leave --token-endpoint out and let discovery find it, unless the difference is intended.',
+    });
+  }
+  if (metadata) {
+    for (const check of advertisedChecks(metadata, configured.grant, configured.clientAuth))
+      add(check);
   }
 
   if (tokenEndpoint === undefined) {

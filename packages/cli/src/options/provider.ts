@@ -141,6 +141,16 @@ function build(settings: Settings, options: BuildOptions): TokenRequester {
   const raw = settings.grant ?? 'client_credentials';
   const grant = GRANTS[raw] ?? raw;
   const retries = settings.retries ?? options.defaultRetries;
+  if (retries > 19) {
+    // The library counts attempts (1 to 20); the CLI counts retries.
+    throw new ConfigurationError(
+      'retries',
+      'must be from 0 to 19 (set it with --retries, FORGE_RETRIES)',
+      {
+        package: 'cli',
+      },
+    );
+  }
   const clientAuthName = options.clientAuth ?? settings.clientAuth;
   if (clientAuthName !== undefined && !METHODS.includes(clientAuthName)) {
     // The library quotes the value; a secret pasted into the wrong flag must not be printed.
@@ -162,7 +172,8 @@ function build(settings: Settings, options: BuildOptions): TokenRequester {
     throw new ConfigurationError('clientId', 'is required', { package: 'core' });
   }
   const common: OAuthClientOptions = defined({
-    serviceName: settings.serviceName,
+    // The library names a service after its client; a grant without one (jwt_bearer) gets a name too.
+    serviceName: settings.serviceName ?? (settings.clientId === undefined ? 'forge' : undefined),
     clientId: usePrivateKeyJwt ? undefined : settings.clientId,
     clientSecret: settings.clientSecret,
     clientAuth: usePrivateKeyJwt
