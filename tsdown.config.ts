@@ -10,7 +10,7 @@ const { name } = JSON.parse(readFileSync(`${process.cwd()}/package.json`, 'utf8'
 // Subpaths beyond the main entry: what adapter authors and third-party test
 // suites import, kept apart from what users call.
 const SUBPATHS: Readonly<Record<string, readonly string[]>> = {
-  '@forge/core': ['src/adapter.ts'],
+  '@forge/core': ['src/adapter.ts', 'src/storage.ts'],
   '@forge/testkit': ['src/conformance.ts'],
 };
 

@@ -1,3 +1,7 @@
+// The storage contract, and (as `@forge/core/storage`) the kit every shared
+// storage builds on: one encryption envelope, one in-process tier, one
+// command bound, so Redis, PostgreSQL and unstorage read and write the same
+// format and fail the same way. The main entry exports only the types.
 import type { Token } from './token.js';
 import type { MaybePromise } from './types.js';
 
@@ -106,3 +110,21 @@ export function storageCapabilities(storage: TokenStorage): StorageCapabilities 
     encryption: false,
   });
 }
+
+export { type BoundedContext, bounded } from './storage/bounded.js';
+export { fromBase64, sha256Hex, toBase64 } from './storage/envelope/bytes.js';
+export {
+  type EncryptionKey,
+  type EncryptionOptions,
+  Keyring,
+  resolveEncryption,
+} from './storage/envelope/encryption.js';
+export {
+  decodeEntry,
+  ENVELOPE_VERSION,
+  type EnvelopeEntry,
+  type EnvelopeReader,
+  encodeEntry,
+  fingerprint,
+} from './storage/envelope/envelope.js';
+export { LocalTier } from './storage/local-tier.js';

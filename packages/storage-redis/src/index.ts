@@ -1,4 +1,4 @@
+export type { EncryptionKey, EncryptionOptions } from '@forge/core/storage';
 export type { RedisClient } from './client.js';
-export type { EncryptionKey } from './encryption.js';
-export type { EncryptionOptions, RedisTokenStorageOptions } from './options.js';
+export type { RedisTokenStorageOptions } from './options.js';
 export { RedisTokenStorage } from './redis-token-storage.js';

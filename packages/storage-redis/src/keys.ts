@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 
-/** SHA-256 hex of a string. @internal */
+/**
+ * SHA-256 hex of a string, synchronous: key names are needed before the
+ * first await (Web Crypto's digest in @forge/core/storage is async). Same
+ * digest as `sha256Hex` there.
+ * @internal
+ */
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }

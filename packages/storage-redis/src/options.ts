@@ -1,27 +1,5 @@
 import { ConfigurationError } from '@forge/core';
-import { type EncryptionKey, type Keyring, keyring } from './encryption.js';
-
-/**
- * Encryption at rest: AES-256-GCM with your key(s).
- *
- * @example
- * ```ts
- * const one: EncryptionOptions = { key: process.env.TOKEN_KEY! };
- * const rotating: EncryptionOptions = { keys: [newKey, oldKey] }; // write with newKey, read with both
- * ```
- */
-export type EncryptionOptions =
-  | {
-      /** One 32-byte key. */
-      readonly key: EncryptionKey;
-    }
-  | {
-      /**
-       * Keys newest first: entries are written with the first and read with
-       * any, so a key can be rotated without losing stored tokens.
-       */
-      readonly keys: readonly EncryptionKey[];
-    };
+import { type EncryptionOptions, type Keyring, resolveEncryption } from '@forge/core/storage';
 
 /**
  * Options of `RedisTokenStorage`.
@@ -88,22 +66,7 @@ export function resolveOptions(options: RedisTokenStorageOptions | undefined): R
   ) {
     fail('commandTimeoutMs', 'must be a positive number of milliseconds, such as 500');
   }
-  let keys: Keyring | undefined;
-  const { encryption } = options;
-  if (encryption !== undefined) {
-    if (typeof encryption !== 'object' || encryption === null) {
-      fail('encryption', 'must be `{ key }` or `{ keys: [newest, ...older] }`');
-    }
-    if ('keys' in encryption) {
-      if (!Array.isArray(encryption.keys))
-        fail('encryption.keys', 'must be an array, newest key first');
-      keys = keyring(encryption.keys, 'encryption.keys');
-    } else if ('key' in encryption) {
-      keys = keyring([encryption.key], 'encryption.key');
-    } else {
-      fail('encryption', 'must be `{ key }` or `{ keys: [newest, ...older] }`');
-    }
-  }
+  const keys = resolveEncryption(options.encryption, 'storage-redis');
   let maxEntries = 10_000;
   if (options.localTier === false) {
     maxEntries = 0;

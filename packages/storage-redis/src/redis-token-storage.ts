@@ -7,18 +7,17 @@ import {
   type TokenLock,
   type TokenStorage,
 } from '@forge/core';
+import { decodeEntry, encodeEntry, fingerprint, LocalTier } from '@forge/core/storage';
 import {
   isRedisClient,
   type RedisClient,
   type RedisCommands,
   type RedisSubscriber,
 } from './client.js';
-import { decode, encode, fingerprint } from './envelope.js';
 import { channelName, type KeyNames, keyNames } from './keys.js';
-import { LocalTier } from './local-tier.js';
 import { type RedisTokenStorageOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { DELETE_SCRIPT, RELEASE_SCRIPT, runScript, SET_SCRIPT } from './scripts.js';
-import { bounded, storageError } from './timeout.js';
+import { bounded, READER, storageError } from './timeout.js';
 
 const PACKAGE = 'storage-redis';
 /** How many manager keys this process remembers, to name them in change notifications. */
@@ -103,7 +102,7 @@ export class RedisTokenStorage implements TokenStorage {
     const epoch = this.#epoch;
     const raw = await this.#run('get', () => this.#redis.get(names.entry));
     if (raw === null) return undefined;
-    const entry = decode(raw, names.entry, names.digest, this.#options.keys);
+    const entry = await decodeEntry(raw, names.entry, names.digest, this.#options.keys, READER);
     if (epoch === this.#epoch) this.#remember(names.digest, entry.token, entry.expiresAt);
     return entry.token;
   }
@@ -127,7 +126,7 @@ export class RedisTokenStorage implements TokenStorage {
     }
     const ttl = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0;
     const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
-    const value = encode(token, names.digest, expiresAt, this.#options.keys);
+    const value = await encodeEntry(token, names.digest, expiresAt, this.#options.keys);
     this.#invalidateLocal(names.digest);
     await this.#run('set', () =>
       runScript(this.#redis, SET_SCRIPT, names.entry, [
@@ -147,10 +146,11 @@ export class RedisTokenStorage implements TokenStorage {
         package: PACKAGE,
       });
     }
+    const expectedFp = expected ? await fingerprint(expected) : '';
     this.#invalidateLocal(names.digest);
     await this.#run('delete', () =>
       runScript(this.#redis, DELETE_SCRIPT, names.entry, [
-        expected ? fingerprint(expected) : '',
+        expectedFp,
         this.#channel,
         this.#message(names),
       ]),

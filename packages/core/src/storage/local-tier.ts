@@ -1,4 +1,4 @@
-import type { Token } from '@forge/core';
+import type { Token } from '../token.js';
 
 interface Slot {
   readonly token: Token;
@@ -6,16 +6,24 @@ interface Slot {
 }
 
 /**
- * The in-process copy in front of Redis: a bounded map from key digest to
- * token, least recently used evicted first. It is only as good as the
- * invalidation that keeps it honest, so the storage clears it whenever its
- * subscriber connection drops.
- * @internal
+ * The in-process copy a shared storage keeps in front of its backend: a
+ * bounded map from key digest to token, least recently used evicted first.
+ * It is only as good as the invalidation that keeps it honest, so a storage
+ * serves it only while its change notifications are live and clears it
+ * whenever they drop.
+ *
+ * @example
+ * ```ts
+ * const local = new LocalTier(10_000);
+ * local.set(digest, token, token.expiresAtMs);
+ * local.get(digest, Date.now()); // token, until validUntil
+ * ```
  */
 export class LocalTier {
   readonly #slots = new Map<string, Slot>();
   readonly #maxEntries: number;
 
+  /** `maxEntries` 0 keeps nothing. */
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
   }
