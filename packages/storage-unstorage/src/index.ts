@@ -1,0 +1,3 @@
+export type { EncryptionKey, EncryptionOptions } from '@forge/core/storage';
+export type { UnstorageTokenStorageOptions } from './options.js';
+export { UnstorageTokenStorage } from './unstorage-token-storage.js';
