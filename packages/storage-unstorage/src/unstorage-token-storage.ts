@@ -1,7 +1,9 @@
 import {
   ConfigurationError,
   isToken,
+  redact,
   type StorageCapabilities,
+  StorageError,
   type Token,
   type TokenStorage,
 } from '@forge/core';
@@ -150,7 +152,7 @@ export class UnstorageTokenStorage implements TokenStorage {
     // unstorage's ttl is in whole seconds; the entry's own expiry is exact.
     const ttl = this.#ttl ? { ttl: Math.max(1, Math.ceil(ttlMs / 1_000)) } : {};
     await this.#serial(names.digest, () =>
-      this.#write(names, 'set', () => this.#storage.setItem(names.entry, value, ttl)),
+      this.#write(names, 'set', () => this.#storage.setItem(names.entry, value, ttl), token),
     );
   }
 
@@ -165,12 +167,16 @@ export class UnstorageTokenStorage implements TokenStorage {
         // unstorage has no compare-and-delete: compare the stored fingerprint, then remove.
         // Serialized per key, this is exact within the process; across processes a write
         // landing between the two calls can still be removed (then refetched once).
-        const stored = await this.#call('delete', () => this.#storage.getItem(names.entry));
+        const stored = await this.#call(
+          'delete',
+          () => this.#storage.getItem(names.entry),
+          expected,
+        );
         if (stored === null || stored === undefined) return;
         const fp = this.#fingerprintOf(stored);
         if (fp !== undefined && fp !== (await fingerprint(expected))) return;
       }
-      await this.#write(names, 'delete', () => this.#storage.removeItem(names.entry));
+      await this.#write(names, 'delete', () => this.#storage.removeItem(names.entry), expected);
     });
   }
 
@@ -294,10 +300,15 @@ export class UnstorageTokenStorage implements TokenStorage {
     return isObject(parsed) && typeof parsed.fp === 'string' ? parsed.fp : undefined;
   }
 
-  async #write(names: KeyNames, operation: string, run: () => Promise<unknown>): Promise<void> {
+  async #write(
+    names: KeyNames,
+    operation: string,
+    run: () => Promise<unknown>,
+    token?: Token,
+  ): Promise<void> {
     this.#writing.set(names.digest, (this.#writing.get(names.digest) ?? 0) + 1);
     try {
-      await this.#call(operation, run);
+      await this.#call(operation, run, token);
     } finally {
       const left = (this.#writing.get(names.digest) ?? 1) - 1;
       if (left > 0) this.#writing.set(names.digest, left);
@@ -305,8 +316,21 @@ export class UnstorageTokenStorage implements TokenStorage {
     }
   }
 
-  #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    return bounded(operation, this.#options.operationTimeoutMs, run, this.#context);
+  /**
+   * Runs one driver call, bounded. A driver's error may echo what it was
+   * given (the envelope, with the token inside when not encrypted): the
+   * tokens of the call are cut out of the message.
+   */
+  async #call<T>(operation: string, run: () => Promise<T>, token?: Token): Promise<T> {
+    try {
+      return await bounded(operation, this.#options.operationTimeoutMs, run, this.#context);
+    } catch (error) {
+      if (token === undefined || !(error instanceof StorageError)) throw error;
+      const message = error.message.replace(/^\[forge\] \[[^\]]*\] /, '');
+      throw new StorageError(operation, redact(message, [token.accessToken, token.refreshToken]), {
+        package: PACKAGE,
+      });
+    }
   }
 
   /** Runs `task` after every earlier operation on the same key has settled. */
