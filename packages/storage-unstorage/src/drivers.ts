@@ -1,4 +1,23 @@
-import type { Driver, Storage } from 'unstorage';
+/**
+ * What this package uses of an unstorage `Storage` (the object
+ * `createStorage({ driver })` returns), written out so that no unstorage
+ * type, and no second copy of one, stands between the two packages.
+ *
+ * @example
+ * ```ts
+ * const storage: UnstorageStorage = createStorage({ driver: fsDriver({ base: './.tokens' }) });
+ * ```
+ */
+export interface UnstorageStorage {
+  getItem(key: string): Promise<unknown>;
+  setItem(key: string, value: string, opts?: { ttl?: number }): Promise<void>;
+  removeItem(key: string): Promise<void>;
+  getMount(key?: string): {
+    base: string;
+    driver: { name?: string; flags?: { ttl?: boolean }; watch?: unknown };
+  };
+  watch(callback: (event: 'update' | 'remove', key: string) => void): Promise<() => unknown>;
+}
 
 /**
  * Drivers whose `setItem` passes unstorage's `ttl` option (seconds) on to
@@ -29,8 +48,8 @@ export interface DriverFacts {
 }
 
 /** Looks up the driver mounted for `base` in `storage`. @internal */
-export function driverFacts(storage: Storage, base: string): DriverFacts {
-  const { driver } = storage.getMount(base) as { driver: Driver };
+export function driverFacts(storage: UnstorageStorage, base: string): DriverFacts {
+  const { driver } = storage.getMount(base);
   const name = typeof driver.name === 'string' ? driver.name : 'unknown';
   return {
     name,
@@ -40,7 +59,7 @@ export function driverFacts(storage: Storage, base: string): DriverFacts {
 }
 
 /** Whether `value` looks like an unstorage `Storage` (what `createStorage()` returns). @internal */
-export function isUnstorage(value: unknown): value is Storage {
+export function isUnstorage(value: unknown): value is UnstorageStorage {
   if (typeof value !== 'object' || value === null) return false;
   const candidate = value as Record<string, unknown>;
   return ['getItem', 'setItem', 'removeItem', 'getMount', 'watch'].every(

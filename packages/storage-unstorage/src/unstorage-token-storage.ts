@@ -15,8 +15,7 @@ import {
   encodeEntry,
   fingerprint,
 } from '@forge/core/storage';
-import type { Storage, Unwatch, WatchEvent } from 'unstorage';
-import { driverFacts, isUnstorage } from './drivers.js';
+import { driverFacts, isUnstorage, type UnstorageStorage } from './drivers.js';
 import { KeyBook, type KeyNames } from './keys.js';
 import {
   PACKAGE,
@@ -85,7 +84,7 @@ export class UnstorageTokenStorage implements TokenStorage {
   readonly capabilities: StorageCapabilities;
   /** The name of the unstorage driver behind the prefix, such as `fs` or `redis`. */
   readonly driver: string;
-  readonly #storage: Storage;
+  readonly #storage: UnstorageStorage;
   readonly #options: ResolvedOptions;
   readonly #ttl: boolean;
   readonly #keys: KeyBook;
@@ -97,10 +96,10 @@ export class UnstorageTokenStorage implements TokenStorage {
   readonly #listeners = new Set<(key: string) => void>();
   /** Digests whose change is being confirmed readable before listeners hear of it. */
   readonly #settling = new Set<string>();
-  #unwatch: Promise<Unwatch | undefined> | undefined;
+  #unwatch: Promise<(() => unknown) | undefined> | undefined;
   #linger: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(storage: Storage, options?: UnstorageTokenStorageOptions) {
+  constructor(storage: UnstorageStorage, options?: UnstorageTokenStorageOptions) {
     if (!isUnstorage(storage)) {
       throw new ConfigurationError(
         'storage',
@@ -216,7 +215,7 @@ export class UnstorageTokenStorage implements TokenStorage {
     await this.#stopWatching();
   }
 
-  readonly #onChange = (_event: WatchEvent, storageKey: string): void => {
+  readonly #onChange = (_event: 'update' | 'remove', storageKey: string): void => {
     const key = this.#keys.keyOf(storageKey);
     if (key === undefined) return;
     const digest = storageKey.slice(this.#options.prefix.length + 1);
