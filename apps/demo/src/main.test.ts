@@ -15,6 +15,7 @@ it('runs every adapter without failures, with a token and one renewal each', asy
       'nest',
       'express',
       'oauth1 (axios)',
+      'axios + storage-unstorage (fs)',
       'axios + storage-redis',
     ]);
     for (const row of result.rows) {
@@ -29,7 +30,7 @@ it('runs every adapter without failures, with a token and one renewal each', asy
     expect(table.split('\n')[0]).toMatch(
       /^adapter\s+requests\s+token requests\s+failures\s+p50 ms\s+p99 ms$/,
     );
-    expect(table.split('\n')).toHaveLength(9);
+    expect(table.split('\n')).toHaveLength(10);
   } finally {
     await redis.stop();
   }

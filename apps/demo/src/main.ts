@@ -8,6 +8,7 @@ import { nestAdapter } from './adapters/nest.js';
 import { oauth1Adapter } from './adapters/oauth1.js';
 import { redisAdapter } from './adapters/redis.js';
 import type { DemoAdapter } from './adapters/types.js';
+import { unstorageAdapter } from './adapters/unstorage.js';
 import { percentile, runLoad } from './load.js';
 import { type DemoRow, exitCodeFor, formatTable } from './table.js';
 
@@ -43,6 +44,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     nestAdapter,
     expressAdapter,
     oauth1Adapter,
+    unstorageAdapter,
   ];
   if (options.redisUrl) adapters.push(redisAdapter(options.redisUrl));
 
