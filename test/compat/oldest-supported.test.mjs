@@ -15,6 +15,7 @@ const PACKAGES = [
   'ky',
   'express',
   'storage-redis',
+  'storage-unstorage',
   'oauth1',
   'nest',
   'testkit',

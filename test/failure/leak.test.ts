@@ -33,6 +33,7 @@ import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
 import { PostgresTokenStorage } from '@forge/storage-postgres';
 import { skipWithoutPostgres, startPostgres } from '@forge/test-utils';
+import { UnstorageTokenStorage } from '@forge/storage-unstorage';
 import {
   type AuthServer,
   type ResourceServer,
@@ -48,6 +49,7 @@ import got from 'got';
 import ky from 'ky';
 import pg from 'pg';
 import { firstValueFrom } from 'rxjs';
+import { createStorage, defineDriver } from 'unstorage';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { safeJSON } from '../security/support.js';
 
@@ -695,6 +697,48 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
             serviceName: 'pg-leak',
             clientId: 'leak-basic',
             clientSecret: secrets.basic,
+  it('storage-unstorage: drivers that fail, echo what they are given, hang or hold corrupted entries leak nothing', async () => {
+    const start = haystack.length;
+    // A driver whose errors echo the value it was handed: the envelope, token inside.
+    let echo = '';
+    const echoing = defineDriver(() => ({
+      name: 'echo',
+      hasItem: () => false,
+      getItem: () => {
+        throw new Error(`GET failed near ${echo}`);
+      },
+      setItem: (_key: string, value: string) => {
+        echo = value;
+        throw new Error(`SET failed for ${value}`);
+      },
+      removeItem: () => {
+        throw new Error(`DEL failed near ${echo}`);
+      },
+      getKeys: () => [],
+    }))(undefined);
+    const hanging = defineDriver(() => ({
+      name: 'hanging',
+      hasItem: () => new Promise<boolean>(() => {}),
+      getItem: () => new Promise<null>(() => {}),
+      setItem: () => new Promise<void>(() => {}),
+      removeItem: () => new Promise<void>(() => {}),
+      getKeys: () => [],
+    }))(undefined);
+    const corrupted = createStorage();
+    const key = new Uint8Array(32).fill(3);
+    const storages = [
+      new UnstorageTokenStorage(createStorage({ driver: echoing }), { operationTimeoutMs: 100 }),
+      new UnstorageTokenStorage(createStorage({ driver: hanging }), { operationTimeoutMs: 50 }),
+      new UnstorageTokenStorage(corrupted, { encryption: { key } }),
+    ];
+    for (const [i, storage] of storages.entries()) {
+      haystack.push(inspect(storage, { depth: 6 }));
+      const manager = watch(
+        new TokenManager(
+          new ClientCredentialsTokenProvider({
+            serviceName: `unstorage-${i}`,
+            clientId: 'leak-post',
+            clientAuth: clientSecretPost('leak-post', secrets.post),
             ...common(),
           }),
           { storage },
@@ -725,4 +769,37 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
     const leaked = [...needles].filter((needle) => all.includes(needle));
     expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
   }, 60_000);
+      await settle(manager.invalidate(token));
+      await settle(manager.getToken());
+      // Direct calls, as a user's own code would make them, errors logged whole.
+      await settle(storage.set('direct', token, 60_000));
+      await settle(storage.get('direct'));
+      await settle(storage.delete('direct', token));
+    }
+    // Corrupt every sealed entry (a flipped ciphertext), then read it from a fresh manager.
+    for (const entry of await corrupted.getKeys()) {
+      const value = (await corrupted.getItem(entry)) as { data: string };
+      await corrupted.setItem(entry, { ...value, data: `A${value.data.slice(1)}` });
+    }
+    const reader = watch(
+      new TokenManager(
+        new ClientCredentialsTokenProvider({
+          serviceName: 'unstorage-2',
+          clientId: 'leak-post',
+          clientAuth: clientSecretPost('leak-post', secrets.post),
+          ...common(),
+        }),
+        { storage: storages[2] },
+      ),
+    );
+    await settle(reader.getToken());
+    expect(echo).not.toBe('');
+    const written = haystack.slice(start);
+    expect(
+      written.filter((text) => text.includes('[forge] [storage-unstorage]')).length,
+    ).toBeGreaterThan(6);
+    const all = written.join('\n');
+    const leaked = [...needles].filter((needle) => all.includes(needle));
+    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  });
 });

@@ -21,6 +21,7 @@ it('runs every adapter without failures, with a token and one renewal each', asy
       'nest',
       'express',
       'oauth1 (axios)',
+      'axios + storage-unstorage (fs)',
       'axios + storage-redis',
       'axios + storage-postgres',
     ]);

@@ -9,6 +9,7 @@ import { oauth1Adapter } from './adapters/oauth1.js';
 import { postgresAdapter } from './adapters/postgres.js';
 import { redisAdapter } from './adapters/redis.js';
 import type { DemoAdapter } from './adapters/types.js';
+import { unstorageAdapter } from './adapters/unstorage.js';
 import { percentile, runLoad } from './load.js';
 import { obtainPostgres } from './postgres.js';
 import { type DemoRow, exitCodeFor, formatTable } from './table.js';
@@ -47,6 +48,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     nestAdapter,
     expressAdapter,
     oauth1Adapter,
+    unstorageAdapter,
   ];
   if (options.redisUrl) adapters.push(redisAdapter(options.redisUrl));
   if (options.postgresUrl) adapters.push(postgresAdapter(options.postgresUrl));

@@ -122,7 +122,12 @@ export {
   InMemoryTokenStorage,
   type InMemoryTokenStorageOptions,
 } from './storage/in-memory-storage.js';
-export type { TokenLock, TokenStorage } from './storage.js';
+export {
+  type StorageCapabilities,
+  storageCapabilities,
+  type TokenLock,
+  type TokenStorage,
+} from './storage.js';
 export { isToken, Token, type TokenInit, type TokenJSON } from './token.js';
 export type { RetryOptions, TransportOptions } from './transport/options.js';
 export type { MaybePromise } from './types.js';

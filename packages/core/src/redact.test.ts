@@ -16,6 +16,9 @@ describe('redact', () => {
     [`POST /token?assertion=${S}`, 'POST /token?assertion='],
     [`jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.${S}`, 'jwt '],
     [`Cookie: session=${S}`, 'Cookie'],
+    // A stored Token's own JSON, as a storage driver's error may echo it.
+    [`near {"data":{"accessToken":"${S}","tokenType":"Bearer"}}`, '"tokenType":"Bearer"'],
+    [`{"refreshToken":"${S}"}`, '"refreshToken"'],
   ])('removes the secret from %s', (text, kept) => {
     const out = redact(text);
     expect(out).not.toContain(S);

@@ -2,7 +2,7 @@
 export const REDACTED = '[REDACTED]';
 
 const SECRET_NAMES =
-  'access_token|refresh_token|id_token|client_secret|client_assertion|assertion|subject_token|actor_token|password|code_verifier|code|oauth_token_secret|oauth_signature|token|secret|api_key|apikey';
+  'access_token|refresh_token|id_token|accessToken|refreshToken|idToken|client_secret|client_assertion|assertion|subject_token|actor_token|password|code_verifier|code|oauth_token_secret|oauth_signature|token|secret|api_key|apikey';
 
 // `name=value` in query strings and form bodies, `"name": "value"` in JSON,
 // `name: value` in header-like text; names are matched case-insensitively.

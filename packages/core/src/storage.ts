@@ -12,6 +12,37 @@ export interface TokenLock {
 }
 
 /**
+ * What a {@link TokenStorage} guarantees, declared by the storage so the
+ * manager (and a reader of `manager.storageCapabilities`) need not guess
+ * from which methods exist. "Every instance" means every storage object over
+ * the same backend, in this process or another.
+ *
+ * @example
+ * ```ts
+ * const capabilities: StorageCapabilities = {
+ *   fleetLock: false, // single-flight per process only
+ *   changeNotifications: false,
+ *   ttl: true,
+ *   encryption: false,
+ * };
+ * ```
+ */
+export interface StorageCapabilities {
+  /**
+   * `lock()` excludes every instance over the backend, so a whole fleet makes
+   * one token request per expiry. `false`: the manager does not call `lock()`
+   * and single-flight holds per process only.
+   */
+  readonly fleetLock: boolean;
+  /** `subscribe()` hears the changes every other instance makes, including other processes. */
+  readonly changeNotifications: boolean;
+  /** The backend drops an entry after its `ttlMs` by itself (otherwise expiry is only checked on read). */
+  readonly ttl: boolean;
+  /** Stored tokens are encrypted at rest. */
+  readonly encryption: boolean;
+}
+
+/**
  * Where tokens are kept between calls, and shared between processes. Few
  * required members; the optional ones are capabilities the manager uses when
  * present. A storage may fail: the manager turns every failure into a cache
@@ -47,6 +78,37 @@ export interface TokenStorage {
   subscribe?(listener: (key: string) => void): () => void;
   /** Releases connections and listeners the storage itself created. */
   dispose?(): MaybePromise<void>;
+  /**
+   * What this storage guarantees; see {@link StorageCapabilities}. Without
+   * it, {@link storageCapabilities} infers the guarantees from the methods.
+   */
+  readonly capabilities?: StorageCapabilities;
+}
+
+/**
+ * The capabilities a storage declares, or, for one that declares none, what
+ * its methods suggest: a `lock` is taken as fleet-wide and a `subscribe` as
+ * hearing other processes (what a storage written before `capabilities`
+ * meant by them), and neither TTL nor encryption is assumed.
+ *
+ * @example
+ * ```ts
+ * if (!storageCapabilities(storage).fleetLock) console.info('one token request per process per expiry');
+ * ```
+ */
+export function storageCapabilities(storage: TokenStorage): StorageCapabilities {
+  const declared = storage.capabilities;
+  const hasLock = typeof storage.lock === 'function';
+  if (declared !== undefined) {
+    // A lock that is declared but absent cannot be waited on.
+    return Object.freeze({ ...declared, fleetLock: declared.fleetLock && hasLock });
+  }
+  return Object.freeze({
+    fleetLock: hasLock,
+    changeNotifications: typeof storage.subscribe === 'function',
+    ttl: false,
+    encryption: false,
+  });
 }
 
 export { type BoundedContext, bounded } from './storage/bounded.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ConfigurationError,
   isToken,
+  type StorageCapabilities,
   type Token,
   type TokenLock,
   type TokenStorage,
@@ -67,6 +68,8 @@ export class RedisTokenStorage implements TokenStorage {
   #subscribedOnce = false;
   /** Bumped on every invalidation, so a read that raced one never fills the local copy. */
   #epoch = 0;
+  /** A Redis lock and pub/sub reach every process; Redis expires entries itself. */
+  readonly capabilities: StorageCapabilities;
 
   constructor(redis: RedisClient, options?: RedisTokenStorageOptions) {
     if (!isRedisClient(redis)) {
@@ -80,6 +83,12 @@ export class RedisTokenStorage implements TokenStorage {
     this.#options = resolveOptions(options);
     this.#channel = channelName(this.#options.prefix);
     this.#local = new LocalTier(this.#options.maxEntries);
+    this.capabilities = Object.freeze({
+      fleetLock: true,
+      changeNotifications: true,
+      ttl: true,
+      encryption: this.#options.keys !== undefined,
+    });
     this.#startSubscriber();
   }
 

@@ -188,6 +188,17 @@ export function validateStorage(storage: unknown): void {
       fail(`storage.${method}`, 'must be a function: pass an object implementing TokenStorage');
     }
   }
+  const { capabilities } = value;
+  if (capabilities === undefined) return;
+  const declared = plainObject('storage.capabilities', capabilities);
+  for (const flag of ['fleetLock', 'changeNotifications', 'ttl', 'encryption'] as const) {
+    if (typeof declared[flag] !== 'boolean') {
+      fail(
+        `storage.capabilities.${flag}`,
+        'must be a boolean: a storage declares { fleetLock, changeNotifications, ttl, encryption }, or no capabilities at all',
+      );
+    }
+  }
 }
 
 /** Throws a `ConfigurationError` unless `provider` satisfies `TokenProvider`. */

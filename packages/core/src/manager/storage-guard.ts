@@ -1,6 +1,11 @@
 import { StorageError } from '../errors.js';
 import { redact } from '../redact.js';
-import type { TokenLock, TokenStorage } from '../storage.js';
+import {
+  type StorageCapabilities,
+  storageCapabilities,
+  type TokenLock,
+  type TokenStorage,
+} from '../storage.js';
 import { isToken, Token } from '../token.js';
 import type { Timers } from './timers.js';
 
@@ -39,16 +44,24 @@ export class StorageGuard {
   readonly #timeoutMs: number;
   readonly #timers: Timers;
   readonly #report: Report;
+  /** What the storage guarantees, read once: a storage's capabilities do not change. */
+  readonly capabilities: StorageCapabilities;
 
   constructor(storage: TokenStorage, timeoutMs: number, timers: Timers, report: Report) {
     this.#storage = storage;
+    this.capabilities = storageCapabilities(storage);
     this.#timeoutMs = timeoutMs;
     this.#timers = timers;
     this.#report = report;
   }
 
+  /**
+   * Whether the manager takes the storage's lock: only a fleet-wide one. A
+   * lock that only excludes this process adds a storage call per miss and
+   * nothing the manager's own single-flight does not already give.
+   */
   get hasLock(): boolean {
-    return typeof this.#storage.lock === 'function';
+    return this.capabilities.fleetLock;
   }
 
   /** Reads `key`; `known` is the token the caller holds, kept out of any error text. */
@@ -77,7 +90,7 @@ export class StorageGuard {
 
   async lock(key: string, ttlMs: number): Promise<TokenLock | undefined | Failed> {
     const storage = this.#storage;
-    if (storage.lock === undefined) return FAILED;
+    if (!this.hasLock) return FAILED;
     return this.#call(key, 'lock', () => storage.lock?.(key, ttlMs));
   }
 

@@ -365,3 +365,70 @@ describe('storage-agnostic behaviour', () => {
     expect(map.get('billing-api')).toBe(token);
   });
 });
+
+describe('storage capabilities', () => {
+  it('infers them from the methods of a storage that declares none', () => {
+    const manager = manage(new TokenManager(new TestProvider(), { storage: new SharedStorage() }));
+    expect(manager.storageCapabilities).toEqual({
+      fleetLock: true,
+      changeNotifications: true,
+      ttl: false,
+      encryption: false,
+    });
+    const plain = manage(new TokenManager(new TestProvider()));
+    expect(plain.storageCapabilities).toEqual({
+      fleetLock: false,
+      changeNotifications: false,
+      ttl: true,
+      encryption: false,
+    });
+  });
+
+  it('never takes a lock declared process-local: each process fetches once, nobody waits', async () => {
+    const storage = new SharedStorage();
+    Object.assign(storage, {
+      capabilities: { fleetLock: false, changeNotifications: true, ttl: false, encryption: false },
+    });
+    storage.locks.add('billing-api'); // a lock held "elsewhere" must not make this process wait
+    const provider = new TestProvider();
+    const manager = manage(new TokenManager(provider, { storage, lockWaitMs: 60_000 }));
+    const tokens = await Promise.all([manager.getToken(), manager.getToken()]);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(provider.calls).toBe(1);
+    expect(storage.lockCalls).toBe(0);
+    expect(manager.storageCapabilities.fleetLock).toBe(false);
+  });
+
+  it('does not believe a fleet lock declared without a lock() method', () => {
+    const storage: TokenStorage = {
+      get: () => undefined,
+      set: () => {},
+      delete: () => {},
+      has: () => false,
+      capabilities: { fleetLock: true, changeNotifications: false, ttl: true, encryption: true },
+    };
+    const manager = manage(new TokenManager(new TestProvider(), { storage }));
+    expect(manager.storageCapabilities).toEqual({
+      fleetLock: false,
+      changeNotifications: false,
+      ttl: true,
+      encryption: true,
+    });
+  });
+
+  it('refuses capabilities that are not four booleans', () => {
+    const storage = { get: () => undefined, set: () => {}, delete: () => {}, has: () => false };
+    expect(
+      () =>
+        new TokenManager(new TestProvider(), {
+          storage: { ...storage, capabilities: { fleetLock: 'yes' } } as unknown as TokenStorage,
+        }),
+    ).toThrow(/storage\.capabilities\.fleetLock.*boolean/);
+    expect(
+      () =>
+        new TokenManager(new TestProvider(), {
+          storage: { ...storage, capabilities: true } as unknown as TokenStorage,
+        }),
+    ).toThrow(/storage\.capabilities/);
+  });
+});

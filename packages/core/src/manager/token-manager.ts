@@ -9,7 +9,7 @@ import {
 import type { TokenProvider, TokenRequestContext } from '../provider.js';
 import { redact } from '../redact.js';
 import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
-import type { TokenStorage } from '../storage.js';
+import type { StorageCapabilities, TokenStorage } from '../storage.js';
 import { isToken, Token, type TokenInit } from '../token.js';
 import type { MaybePromise } from '../types.js';
 import { backoffDelay } from './backoff.js';
@@ -158,6 +158,20 @@ export class TokenManager<TInput = void> {
       },
     );
     if (provider.cacheKey === undefined) this.#defaultKey = provider.serviceName;
+  }
+
+  /**
+   * What the storage guarantees (declared, or inferred from its methods):
+   * with `fleetLock: false` single-flight holds per process, so each process
+   * makes its own token request per expiry.
+   *
+   * @example
+   * ```ts
+   * if (!manager.storageCapabilities.fleetLock) console.info('one token request per process per expiry');
+   * ```
+   */
+  get storageCapabilities(): StorageCapabilities {
+    return this.#guard.capabilities;
   }
 
   /**

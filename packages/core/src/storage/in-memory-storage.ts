@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js';
-import type { TokenStorage } from '../storage.js';
+import type { StorageCapabilities, TokenStorage } from '../storage.js';
 import { isToken, type Token } from '../token.js';
 
 /**
@@ -39,6 +39,13 @@ export class InMemoryTokenStorage implements TokenStorage {
   readonly #slots = new Map<string, Slot>();
   readonly #maxEntries: number;
   readonly #clock: () => number;
+  /** One process, so no lock or notifications to offer; entries end after their `ttlMs`. */
+  readonly capabilities: StorageCapabilities = Object.freeze({
+    fleetLock: false,
+    changeNotifications: false,
+    ttl: true,
+    encryption: false,
+  });
 
   constructor(options: InMemoryTokenStorageOptions = {}) {
     if (typeof options !== 'object' || options === null) {

@@ -187,7 +187,7 @@ export function runStorageConformance(
       }
     });
 
-    it('has the capabilities it declares (lock, subscribe)', () => {
+    it('has the capabilities it declares (lock, subscribe, capabilities)', () => {
       expect(
         typeof storage.lock === 'function',
         `lock(): declared ${declaresLock}; pass { lock: ${!declaresLock} } so the suite checks what the manager relies on`,
@@ -196,6 +196,19 @@ export function runStorageConformance(
         typeof storage.subscribe === 'function',
         `subscribe(): declared ${declaresSubscribe}; pass { subscribe: ${!declaresSubscribe}, peer } so the suite checks what the manager relies on`,
       ).toBe(declaresSubscribe);
+      // Declared capabilities must not promise what the methods cannot do.
+      const { capabilities } = storage;
+      if (capabilities !== undefined) {
+        if (capabilities.fleetLock) {
+          expect(typeof storage.lock, 'capabilities.fleetLock without a lock()').toBe('function');
+        }
+        if (capabilities.changeNotifications) {
+          expect(
+            typeof storage.subscribe,
+            'capabilities.changeNotifications without a subscribe()',
+          ).toBe('function');
+        }
+      }
     });
 
     it('answers undefined for a missing key', async () => {
