@@ -194,7 +194,7 @@ describe('metrics', () => {
     ).toBe(1);
     const duration = metrics.get(ForgeMetric.TokenRequestDuration) as HistogramMetricData;
     const [histogram] = points(duration, SERVICE);
-    expect((histogram?.value as { count: number }).count).toBe(1);
+    expect(histogram?.value).toMatchObject({ count: 1 });
     expect(duration.descriptor.unit).toBe('s');
     const lookups = metrics.get(ForgeMetric.CacheLookups);
     expect(total(lookups, { ...SERVICE, 'forge.cache.result': 'miss' })).toBe(1);
@@ -241,7 +241,7 @@ describe('metrics', () => {
 
   it('counts storage errors by operation', async () => {
     class BrokenStorage extends InMemoryTokenStorage {
-      override async get(): Promise<never> {
+      override get(): never {
         throw new Error('storage down');
       }
     }
