@@ -57,6 +57,12 @@ export type {
   RefreshAheadOptions,
   TokenManagerOptions,
 } from './manager/options.js';
+export {
+  checkReadiness,
+  type Readiness,
+  type ServiceReadiness,
+  type StatusSource,
+} from './manager/readiness.js';
 export type { KeyStatus, TokenManagerStatus } from './manager/status.js';
 export { TokenManager } from './manager/token-manager.js';
 export { compilePathGlob } from './policy/glob.js';

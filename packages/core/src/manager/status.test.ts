@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { TokenEndpointError } from '../errors.js';
+import { ConfigurationError, TokenEndpointError } from '../errors.js';
+import { checkReadiness } from './readiness.js';
 import { SECRET, TestProvider, useTrackedManagers } from './test-fixtures.js';
 import { TokenManager } from './token-manager.js';
 
@@ -153,5 +154,40 @@ describe('flight events', () => {
     await manager.close();
     await manager.close();
     expect(closed).toEqual(['billing-api']);
+  });
+});
+
+describe('checkReadiness()', () => {
+  it('summarizes each service and is ready only when all are', async () => {
+    const healthy = track(new TokenManager(new TestProvider('billing')));
+    const broken = new TestProvider('crm');
+    broken.fetchError = failure();
+    const failing = track(new TokenManager(broken));
+    await healthy.getToken();
+    await expect(failing.getToken()).rejects.toThrow(TokenEndpointError);
+    const report = checkReadiness({ billing: healthy, crm: failing });
+    expect(report.ready).toBe(false);
+    expect(report.services.billing).toEqual({
+      ready: true,
+      closed: false,
+      held: 1,
+      usable: 1,
+      failing: 0,
+      backingOff: 0,
+      lastError: undefined,
+      expiresInMs: HOUR,
+    });
+    expect(report.services.crm).toMatchObject({ ready: false, held: 1, usable: 0, failing: 1 });
+    expect(report.services.crm?.lastError?.code).toBe('FORGE_TOKEN_ENDPOINT');
+    expect(report.services.crm?.keys).toBeUndefined();
+    expect(
+      checkReadiness({ billing: healthy }, { details: true }).services.billing?.keys,
+    ).toHaveLength(1);
+    expect(checkReadiness({ billing: healthy }).ready).toBe(true);
+  });
+
+  it('rejects what is not a manager', () => {
+    expect(() => checkReadiness(null as never)).toThrow(ConfigurationError);
+    expect(() => checkReadiness({ billing: {} as never })).toThrow(/managers\.billing/);
   });
 });
