@@ -52,8 +52,11 @@ import { firstValueFrom } from 'rxjs';
 import { createStorage, defineDriver } from 'unstorage';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { safeJSON } from '../security/support.js';
+import { leakTelemetry } from './telemetry.js';
 
 const MARKER = `LeakMarker${randomBytes(6).toString('hex')}`;
+/** In a token endpoint's query: telemetry must not carry it (see `recorded` below). */
+const QUERY_MARKER = `QueryMarker${randomBytes(6).toString('hex')}`;
 const SECRET_PARAMS = [
   'client_secret',
   'client_assertion',
@@ -193,8 +196,22 @@ const managers: TokenManager<never>[] = [];
 /** Services that obtained at least one token, to prove every grant really ran. */
 const obtained = new Set<string>();
 
+/** OpenTelemetry spans and metrics of every manager, searched with the rest. */
+const telemetry = leakTelemetry();
+
 function watch<T>(manager: TokenManager<T>): TokenManager<T> {
-  for (const event of ['fetched', 'refreshed', 'failed', 'invalidated', 'storageError'] as const) {
+  telemetry.instrument(manager as unknown as TokenManager<never>);
+  for (const event of [
+    'started',
+    'attempt',
+    'fetched',
+    'refreshed',
+    'reused',
+    'failed',
+    'invalidated',
+    'storageError',
+    'closed',
+  ] as const) {
     manager.on(event, (payload) => {
       if (event === 'fetched' || event === 'refreshed') obtained.add(payload.serviceName);
       haystack.push(
@@ -280,6 +297,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const manager of managers) await manager.close();
+  await telemetry.shutdown();
   await api?.close();
   await auth?.close();
   for (const undo of restore) undo();
@@ -316,6 +334,20 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       await settle(http.get('/orders'));
       await settle(manager.forceRefresh());
     }
+
+    // A token endpoint with a query (not a secret, so the provider's own description
+    // shows it): telemetry carries the endpoint's origin, never its path or query.
+    const queryManager = managerFor(
+      new ClientCredentialsTokenProvider({
+        serviceName: 'cc-query',
+        clientId: 'leak-post',
+        clientSecret: secrets.post,
+        clientAuth: 'client_secret_post',
+        ...common(),
+        tokenEndpoint: `${auth.tokenEndpoint}?tenant=${QUERY_MARKER}`,
+      }),
+    );
+    await settle(queryManager.getToken());
 
     // The same manager through got and ky.
     const [basicManager] = ccManagers as [TokenManager<never>];
@@ -524,7 +556,20 @@ describe('leak check: no secret, token or assertion in any log, event or error',
         haystack.push(textOf(error));
       }
     }
-    for (const manager of managers) haystack.push(inspect(manager));
+    for (const manager of managers) {
+      haystack.push(inspect(manager), inspect(manager.status(), { depth: 8 }));
+      haystack.push(JSON.stringify(manager.status()));
+    }
+    // Spans and metrics: attributes, statuses, links and data points of every manager.
+    const recorded = await telemetry.text();
+    expect(recorded.spans).toBeGreaterThan(20);
+    expect(recorded.points).toBeGreaterThan(20);
+    expect(recorded.text).toContain('http.response.status_code');
+    expect(recorded.text).toContain('FORGE_AUTHENTICATION');
+    expect(recorded.text).toContain(new URL(auth.tokenEndpoint).origin);
+    expect(recorded.text).not.toContain(QUERY_MARKER);
+    expect(recorded.text).not.toContain('/token');
+    haystack.push(recorded.text);
 
     // The scenario ran for real: every grant obtained tokens, and errors were produced.
     expect([...obtained].sort()).toEqual(
@@ -533,6 +578,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
         'cc-1',
         'cc-2',
         'cc-3',
+        'cc-query',
         'code',
         'exchange',
         'jwt-bearer',

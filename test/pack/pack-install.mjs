@@ -74,6 +74,7 @@ try {
           '@nestjs/axios': '^12.0.0',
           rxjs: '^7.8.2',
           'reflect-metadata': '^0.2.2',
+          '@opentelemetry/api': '^1.9.0',
         },
         devDependencies: {
           typescript: '~5.9.3',
@@ -107,6 +108,7 @@ import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeModule } from '@forge/nest';
 import { oauth1Authorizer } from '@forge/oauth1';
 import { PostgresTokenStorage } from '@forge/storage-postgres';
+import { instrumentTokenManager } from '@forge/opentelemetry';
 import { RedisTokenStorage } from '@forge/storage-redis';
 import { startAuthServer } from '@forge/testkit';
 
@@ -144,6 +146,7 @@ export async function wire(): Promise<void> {
     }),
   );
   console.log(isForgeError(new Error('x')));
+  instrumentTokenManager(manager).dispose();
   await manager.close();
   await auth.close();
 }

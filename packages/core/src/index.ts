@@ -43,15 +43,27 @@ export type {
   StorageErrorEvent,
   TokenFailedEvent,
   TokenInvalidatedEvent,
+  TokenManagerClosedEvent,
   TokenManagerEvents,
   TokenManagerListener,
   TokenObtainedEvent,
+  TokenRequestAttemptEvent,
+  TokenRequestReason,
+  TokenRequestStartedEvent,
+  TokenReusedEvent,
 } from './manager/events.js';
 export type {
   BackoffOptions,
   RefreshAheadOptions,
   TokenManagerOptions,
 } from './manager/options.js';
+export {
+  checkReadiness,
+  type Readiness,
+  type ServiceReadiness,
+  type StatusSource,
+} from './manager/readiness.js';
+export type { KeyStatus, TokenManagerStatus } from './manager/status.js';
 export { TokenManager } from './manager/token-manager.js';
 export { compilePathGlob } from './policy/glob.js';
 export {
@@ -80,7 +92,7 @@ export {
   parseTokenResponse,
   type RawTokenResponse,
 } from './protocol/token-response.js';
-export type { TokenProvider, TokenRequestContext } from './provider.js';
+export type { TokenProvider, TokenRequestAttempt, TokenRequestContext } from './provider.js';
 export {
   AuthorizationCodeFlow,
   type AuthorizationCodeOptions,

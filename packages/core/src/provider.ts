@@ -1,12 +1,48 @@
 import type { Token, TokenInit } from './token.js';
 import type { MaybePromise } from './types.js';
 
+/**
+ * One HTTP attempt at a token endpoint, as a provider reports it through
+ * {@link TokenRequestContext.onAttempt}. Holds no credential and no URL
+ * beyond the endpoint's origin.
+ *
+ * @example
+ * ```ts
+ * const report = (attempt: TokenRequestAttempt) => console.log(attempt.attempt, attempt.status);
+ * ```
+ */
+export interface TokenRequestAttempt {
+  /** The `grant_type` sent (`client_credentials`, `refresh_token`, …). */
+  readonly grantType: string;
+  /** The token endpoint's origin (`https://auth.example.com`): never its path or query. */
+  readonly origin: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** The HTTP status answered, or `undefined` when none came (network error, timeout, abort). */
+  readonly status: number | undefined;
+  /**
+   * Why the attempt did not succeed at the HTTP level, as a `TokenEndpointError` reason
+   * (`network`, `timeout`, `server`, `rate-limited`, `malformed`, `aborted`); `undefined`
+   * when an answer was read (a 4xx answer is read and judged afterwards).
+   */
+  readonly errorReason: string | undefined;
+  /** Wall-clock start, epoch milliseconds. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+}
+
 /** What the manager hands a provider with each request for a token. */
 export interface TokenRequestContext {
   /** The cache key the token will be stored under. */
   readonly key: string;
   /** Aborted when the manager is closed; pass it to `fetch`. */
   readonly signal: AbortSignal;
+  /**
+   * Called after each HTTP attempt at the token endpoint, so the manager can
+   * report it (the `attempt` event). Providers that make HTTP requests should
+   * call it; it never throws.
+   */
+  readonly onAttempt?: ((attempt: TokenRequestAttempt) => void) | undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import { ConfigurationError } from '@forge/core';
 import type { Request, RequestHandler } from 'express';
 import { RequestContext } from './context.js';
 import { createServiceProxy, type ForgeProxyOptions } from './proxy.js';
+import { type ForgeReadinessOptions, forgeReadiness } from './readiness.js';
 import { withRequest } from './request.js';
 import { createServiceRegistry } from './services.js';
 import type { ForgeMiddlewareOptions } from './types.js';
@@ -33,6 +34,16 @@ export interface ForgeMiddleware extends RequestHandler {
    * ```
    */
   tokenExchange(service: string): RequestHandler;
+  /**
+   * A readiness probe over every configured service's token manager (see
+   * {@link forgeReadiness}): 200 when all can authorize calls, 503 otherwise.
+   *
+   * @example
+   * ```ts
+   * app.get('/ready', forge.readiness());
+   * ```
+   */
+  readiness(options?: ForgeReadinessOptions): RequestHandler;
   /** Closes the token managers Forge created from providers. */
   close(): Promise<void>;
 }
@@ -103,6 +114,12 @@ export function createForge(options: ForgeMiddlewareOptions): ForgeMiddleware {
         req.forge ??= context;
         withRequest(req, () => context.exchange(resolved).then(() => next(), next));
       };
+    },
+    readiness(readinessOptions?: ForgeReadinessOptions): RequestHandler {
+      const managers = Object.fromEntries(
+        registry.names.map((name) => [name, registry.get(name).manager]),
+      );
+      return forgeReadiness(managers, readinessOptions);
     },
     close: () => registry.close(),
   });

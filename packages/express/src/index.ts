@@ -8,6 +8,7 @@ export {
   ServiceAuthorizationError,
 } from './problem.js';
 export type { ForgeProxyOptions } from './proxy.js';
+export { type ForgeReadinessOptions, forgeReadiness } from './readiness.js';
 export { forgeRequest } from './request.js';
 export type {
   ForgeExchangeServiceOptions,

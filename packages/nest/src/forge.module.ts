@@ -1,6 +1,7 @@
 import { ConfigurationError } from '@forge/core';
 import type { DynamicModule, FactoryProvider, Provider } from '@nestjs/common';
 import { ForgeService } from './forge.service.js';
+import { ForgeHealthIndicator } from './forge-health.indicator.js';
 import type { ForgeModuleAsyncOptions, ForgeModuleOptions } from './options.js';
 import { FORGE_MODULE_OPTIONS, getAuthorizerToken, getTokenManagerToken } from './tokens.js';
 
@@ -10,6 +11,12 @@ const forgeServiceProvider: FactoryProvider<ForgeService> = {
   provide: ForgeService,
   useFactory: (options: ForgeModuleOptions) => new ForgeService(options),
   inject: [FORGE_MODULE_OPTIONS],
+};
+
+const healthIndicatorProvider: FactoryProvider<ForgeHealthIndicator> = {
+  provide: ForgeHealthIndicator,
+  useFactory: (forge: ForgeService) => new ForgeHealthIndicator(forge),
+  inject: [ForgeService],
 };
 
 // The manager and authorizer tokens of the named services. An unknown name
@@ -41,8 +48,8 @@ function rootModule(
     module: ForgeModule,
     global: isGlobal ?? true,
     imports: imports ?? [],
-    providers: [optionsProvider, forgeServiceProvider, ...providers],
-    exports: [ForgeService, ...providers.map((provider) => provider.provide)],
+    providers: [optionsProvider, forgeServiceProvider, healthIndicatorProvider, ...providers],
+    exports: [ForgeService, ForgeHealthIndicator, ...providers.map((provider) => provider.provide)],
   };
 }
 

@@ -76,6 +76,9 @@ describe('single-flight', () => {
       key: 'billing-api',
       durationMs: 1_234,
       expiresAt: token.expiresAt,
+      flight: 1,
+      reason: 'missing',
+      attempts: 0,
     });
   });
 

@@ -6,7 +6,7 @@ import {
   StorageError,
   TokenEndpointError,
 } from '../errors.js';
-import type { TokenProvider, TokenRequestContext } from '../provider.js';
+import type { TokenProvider, TokenRequestAttempt, TokenRequestContext } from '../provider.js';
 import { redact } from '../redact.js';
 import { InMemoryTokenStorage } from '../storage/in-memory-storage.js';
 import type { StorageCapabilities, TokenStorage } from '../storage.js';
@@ -14,7 +14,12 @@ import { isToken, Token, type TokenInit } from '../token.js';
 import type { MaybePromise } from '../types.js';
 import { backoffDelay } from './backoff.js';
 import { type Deferred, deferred } from './deferred.js';
-import { Emitter, type TokenManagerEvents, type TokenManagerListener } from './events.js';
+import {
+  Emitter,
+  type TokenManagerEvents,
+  type TokenManagerListener,
+  type TokenRequestReason,
+} from './events.js';
 import { KeyOrder } from './key-order.js';
 import {
   type ResolvedOptions,
@@ -24,6 +29,7 @@ import {
   validateStorage,
 } from './options.js';
 import { scheduleOf, type TokenSchedule } from './schedule.js';
+import type { KeyStatus, TokenManagerStatus } from './status.js';
 import { FAILED, StorageGuard } from './storage-guard.js';
 import { Timers } from './timers.js';
 
@@ -49,6 +55,10 @@ interface KeyState {
   retryAt: number;
   /** The last failure, served to callers without a usable token until `retryAt`. */
   failure: Promise<Token> | undefined;
+  /** Class name, code and time of the last failure, for `status()`; cleared by a success. */
+  lastError: { readonly name: string; readonly code: string; readonly at: Date } | undefined;
+  /** `invalidate(token)` dropped the token: the next flight is a renewal after a 401. */
+  rejectedPending: boolean;
   /** When `invalidate(token)` last dropped a token (manager clock): damping counts from here. */
   rejectedAt: number;
   /** The access token dropped then: a late 401 for it is no new rejection, and it is never taken back. */
@@ -58,6 +68,13 @@ interface KeyState {
   /** Neighbours in the order keys entered the tier (see {@link KeyOrder}). */
   older: KeyState | undefined;
   newer: KeyState | undefined;
+}
+
+/** One token request for a key, as the events report it. */
+interface Flight {
+  readonly id: number;
+  readonly reason: TokenRequestReason;
+  attempts: number;
 }
 
 interface Obtained {
@@ -132,6 +149,9 @@ export class TokenManager<TInput = void> {
   #subscribed = false;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  #flights = 0;
+  #hits = 0;
+  #misses = 0;
 
   constructor(provider: TokenProvider<TInput>, options?: TokenManagerOptions) {
     validateProvider(provider);
@@ -192,7 +212,10 @@ export class TokenManager<TInput = void> {
       if (key !== undefined) {
         // The hot path: one Map lookup and a cached, already-resolved promise.
         const entry = this.#states.get(key)?.entry;
-        if (entry !== undefined && this.#clock() < entry.refreshAt) return entry.promise;
+        if (entry !== undefined && this.#clock() < entry.refreshAt) {
+          this.#hits++;
+          return entry.promise;
+        }
         return this.#get(key, input as TInput);
       }
     }
@@ -232,7 +255,7 @@ export class TokenManager<TInput = void> {
         state.renewWith = undefined;
       }
       await this.#guard.delete(key, undefined);
-      this.#emitInvalidated(key);
+      this.#emitInvalidated(key, 'reset');
       return;
     }
     const state = this.#state(key);
@@ -250,12 +273,13 @@ export class TokenManager<TInput = void> {
     }
     state.rejectedAt = now;
     state.rejected = token.accessToken;
+    state.rejectedPending = true;
     const dropped = held ?? token;
     if (dropped.refreshToken !== undefined) state.renewWith = dropped;
     state.entry = undefined;
     this.#shed(state);
     await this.#guard.delete(key, token);
-    this.#emitInvalidated(key);
+    this.#emitInvalidated(key, 'rejected');
   }
 
   /**
@@ -307,6 +331,8 @@ export class TokenManager<TInput = void> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Before the listeners are dropped: telemetry ends the spans of flights cut short.
+    if (this.#events.has('closed')) this.#events.emit('closed', { serviceName: this.serviceName });
     const error = this.#closedError();
     for (const controller of this.#inFlight) controller.abort(error);
     for (const state of this.#states.values()) state.flight?.reject(error);
@@ -328,13 +354,55 @@ export class TokenManager<TInput = void> {
     if (this.#ownsStorage) await this.#storage.dispose?.();
   }
 
+  /**
+   * A snapshot for readiness probes and telemetry: per key held in process,
+   * whether a usable token is held, when it expires, the last error's class
+   * and whether requests are backing off; plus cache hit and miss counts.
+   * No I/O, no token, no secret.
+   *
+   * @example
+   * ```ts
+   * const { ready, keys } = manager.status();
+   * if (!ready) console.warn(keys.filter((key) => key.lastError).map((key) => key.lastError?.code));
+   * ```
+   */
+  status(): TokenManagerStatus {
+    const now = this.#clock();
+    const keys: KeyStatus[] = [];
+    let ready = !this.#closed;
+    for (const state of this.#states.values()) {
+      const entry = state.entry;
+      const usable = entry !== undefined && now < entry.staleAt;
+      const expiresAtMs = entry?.token.expiresAtMs ?? Number.POSITIVE_INFINITY;
+      const finite = Number.isFinite(expiresAtMs);
+      if (!usable && state.lastError !== undefined) ready = false;
+      keys.push({
+        key: state.key,
+        usable,
+        expiresAt: finite ? new Date(expiresAtMs) : undefined,
+        expiresInMs: finite ? expiresAtMs - now : undefined,
+        refreshing: state.flight !== undefined,
+        failures: state.failures,
+        lastError: state.lastError,
+        backingOffUntil: state.retryAt > now ? new Date(state.retryAt) : undefined,
+      });
+    }
+    return {
+      serviceName: this.serviceName,
+      closed: this.#closed,
+      ready,
+      cache: { hits: this.#hits, misses: this.#misses },
+      keys,
+    };
+  }
+
   [INSPECT](): string {
     return `TokenManager { serviceName: '${this.serviceName}', keys: ${this.#states.size}, closed: ${this.#closed} }`;
   }
 
-  #emitInvalidated(key: string): void {
+  #emitInvalidated(key: string, cause: 'rejected' | 'reset'): void {
     if (this.#events.has('invalidated')) {
-      this.#events.emit('invalidated', { serviceName: this.serviceName, key });
+      this.#events.emit('invalidated', { serviceName: this.serviceName, key, cause });
     }
   }
 
@@ -394,11 +462,13 @@ export class TokenManager<TInput = void> {
     const entry = state.entry;
     const now = this.#clock();
     if (entry !== undefined && now < entry.staleAt) {
+      this.#hits++;
       if (now >= entry.refreshAt && state.flight === undefined && now >= state.retryAt) {
         this.#start(key, input, state, 'refresh');
       }
       return entry.promise;
     }
+    this.#misses++;
     if (state.flight !== undefined) return state.flight.promise;
     // During a backoff every caller gets the last error at once: an outage costs
     // token requests at the backoff schedule, not at the request rate.
@@ -418,6 +488,8 @@ export class TokenManager<TInput = void> {
         failures: 0,
         retryAt: 0,
         failure: undefined,
+        lastError: undefined,
+        rejectedPending: false,
         rejectedAt: Number.NEGATIVE_INFINITY,
         rejected: undefined,
         renewWith: undefined,
@@ -460,13 +532,25 @@ export class TokenManager<TInput = void> {
     state.failures = 0;
     state.retryAt = 0;
     state.failure = undefined;
+    state.lastError = undefined;
     state.renewWith = undefined;
   }
 
   #start(key: string, input: TInput, state: KeyState, mode: Mode): Deferred<Token> {
     const flight = deferred<Token>();
     state.flight = flight;
-    this.#run(key, input, state, mode).then(
+    const info: Flight = { id: ++this.#flights, reason: this.#reasonOf(state, mode), attempts: 0 };
+    state.rejectedPending = false;
+    // Synchronous, so listeners run in the async context of the caller that started the flight.
+    if (this.#events.has('started')) {
+      this.#events.emit('started', {
+        serviceName: this.serviceName,
+        key,
+        flight: info.id,
+        reason: info.reason,
+      });
+    }
+    this.#run(key, input, state, mode, info).then(
       (token) => {
         if (state.flight === flight) state.flight = undefined;
         this.#shed(state);
@@ -481,14 +565,27 @@ export class TokenManager<TInput = void> {
     return flight;
   }
 
-  async #run(key: string, input: TInput, state: KeyState, mode: Mode): Promise<Token> {
+  #reasonOf(state: KeyState, mode: Mode): TokenRequestReason {
+    if (mode === 'force') return 'forced';
+    if (mode === 'refresh') return 'expiring';
+    if (state.rejectedPending) return 'rejected';
+    return state.entry === undefined ? 'missing' : 'expired';
+  }
+
+  async #run(
+    key: string,
+    input: TInput,
+    state: KeyState,
+    mode: Mode,
+    flight: Flight,
+  ): Promise<Token> {
     const started = this.#clock();
     const current = state.entry?.token;
     // After a 401 the dropped token's refresh token is the one to redeem.
     const base = state.renewWith ?? current;
     let unusable = false;
     try {
-      const { token, source } = await this.#obtain(key, input, mode, state, current, base);
+      const { token, source } = await this.#obtain(key, input, mode, state, current, base, flight);
       this.#assertOpen();
       const schedule = scheduleOf(token, this.#options.skewMs, this.#options.refreshAhead);
       if (source !== 'storage' && this.#clock() >= schedule.staleAt) {
@@ -498,7 +595,18 @@ export class TokenManager<TInput = void> {
         throw this.#expiredOnArrival();
       }
       this.#adopt(state, token, schedule);
-      if (source !== 'storage') {
+      if (source === 'storage') {
+        if (this.#events.has('reused')) {
+          this.#events.emit('reused', {
+            serviceName: this.serviceName,
+            key,
+            flight: flight.id,
+            reason: flight.reason,
+            durationMs: this.#clock() - started,
+            expiresAt: token.expiresAt,
+          });
+        }
+      } else {
         const event =
           source === 'refresh' || (mode !== 'load' && current !== undefined)
             ? 'refreshed'
@@ -509,6 +617,9 @@ export class TokenManager<TInput = void> {
             key,
             durationMs: this.#clock() - started,
             expiresAt: token.expiresAt,
+            flight: flight.id,
+            reason: flight.reason,
+            attempts: flight.attempts,
           });
         }
       }
@@ -519,7 +630,9 @@ export class TokenManager<TInput = void> {
       state.failures += 1;
       // A token that expires on arrival will do so again: no free retry for that.
       const freeRetry = mode === 'load' && !unusable;
-      state.retryAt = this.#clock() + this.#retryDelay(state.failures, freeRetry, error);
+      const failedAt = this.#clock();
+      state.retryAt = failedAt + this.#retryDelay(state.failures, freeRetry, error);
+      state.lastError = { name: error.name, code: error.code, at: new Date(failedAt) };
       const failure = Promise.reject(error);
       // Callers attach their own handlers; this one only keeps an unawaited copy quiet.
       failure.catch(() => undefined);
@@ -528,8 +641,13 @@ export class TokenManager<TInput = void> {
         this.#events.emit('failed', {
           serviceName: this.serviceName,
           key,
-          durationMs: this.#clock() - started,
+          durationMs: failedAt - started,
           error,
+          flight: flight.id,
+          reason: flight.reason,
+          attempts: flight.attempts,
+          failures: state.failures,
+          backingOffUntil: state.retryAt > failedAt ? new Date(state.retryAt) : undefined,
         });
       }
       throw error;
@@ -572,6 +690,7 @@ export class TokenManager<TInput = void> {
     state: KeyState,
     current: Token | undefined,
     base: Token | undefined,
+    flight: Flight,
   ): Promise<Obtained> {
     const read = await this.#guard.get(key, base);
     this.#assertOpen();
@@ -592,7 +711,7 @@ export class TokenManager<TInput = void> {
             return { token: latest, source: 'storage' };
           }
           // The storage holds the newest refresh token: a rotating server never sees one twice.
-          return await this.#fetch(key, input, latest?.refreshToken ? latest : base, state);
+          return await this.#fetch(key, input, latest?.refreshToken ? latest : base, state, flight);
         } finally {
           await this.#guard.release(key, lock);
         }
@@ -602,7 +721,7 @@ export class TokenManager<TInput = void> {
         if (theirs !== undefined) return { token: theirs, source: 'storage' };
       }
     }
-    return this.#fetch(key, input, stored?.refreshToken ? stored : base, state);
+    return this.#fetch(key, input, stored?.refreshToken ? stored : base, state, flight);
   }
 
   /** Waits for another process's token, woken by the storage or a modest re-read interval. */
@@ -653,12 +772,13 @@ export class TokenManager<TInput = void> {
     input: TInput,
     base: Token | undefined,
     state: KeyState,
+    flight: Flight,
   ): Promise<Obtained> {
     this.#assertOpen();
     const controller = new AbortController();
     this.#inFlight.add(controller);
     try {
-      return await this.#request(key, input, base, state, controller.signal);
+      return await this.#request(key, input, base, state, controller.signal, flight);
     } finally {
       this.#inFlight.delete(controller);
     }
@@ -670,8 +790,25 @@ export class TokenManager<TInput = void> {
     base: Token | undefined,
     state: KeyState,
     signal: AbortSignal,
+    flight: Flight,
   ): Promise<Obtained> {
-    const context: TokenRequestContext = { key, signal };
+    const onAttempt = (attempt: TokenRequestAttempt): void => {
+      flight.attempts++;
+      if (this.#closed || !this.#events.has('attempt')) return;
+      this.#events.emit('attempt', {
+        serviceName: this.serviceName,
+        key,
+        flight: flight.id,
+        grantType: attempt.grantType,
+        origin: attempt.origin,
+        attempt: attempt.attempt,
+        status: attempt.status,
+        errorReason: attempt.errorReason,
+        startedAt: attempt.startedAt,
+        durationMs: attempt.durationMs,
+      });
+    };
+    const context: TokenRequestContext = { key, signal, onAttempt };
     const provider = this.#provider;
     let token: unknown;
     let source: Obtained['source'] = 'fetch';

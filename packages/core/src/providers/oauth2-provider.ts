@@ -5,7 +5,7 @@ import { type PreviousGrant, parseTokenResponse } from '../protocol/token-respon
 import type { TokenProvider, TokenRequestContext } from '../provider.js';
 import type { Token } from '../token.js';
 import { type ResolvedTransport, resolveTransport } from '../transport/options.js';
-import { postForm } from '../transport/post-form.js';
+import { type AttemptOutcome, postForm } from '../transport/post-form.js';
 import {
   checkExtraParams,
   checkLifetime,
@@ -25,6 +25,20 @@ import { secretsOf } from './secrets.js';
  * ```
  */
 export type GrantParams = Readonly<Record<string, ParamValue | undefined>>;
+
+/** Adds what the transport does not know (grant type, endpoint origin) to each attempt's report. */
+function attemptReporter(
+  context: TokenRequestContext | undefined,
+  grantType: string | null,
+  url: string,
+): ((outcome: AttemptOutcome) => void) | undefined {
+  const onAttempt = context?.onAttempt;
+  if (typeof onAttempt !== 'function') return undefined;
+  // Only the origin: a token endpoint's path is harmless, but a query could carry anything.
+  const origin = URL.canParse(url) ? new URL(url).origin : 'unknown';
+  const grant = grantType ?? 'unknown';
+  return (outcome) => onAttempt({ grantType: grant, origin, ...outcome });
+}
 
 /**
  * The base of every built-in provider: client authentication, endpoint
@@ -140,8 +154,9 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
     const headers: Record<string, string> = {};
     await this.#clientAuth?.apply({ body, headers, tokenEndpoint: url, issuer: this.#issuer });
     const secrets = secretsOf(body, headers, secretParams);
+    const onAttempt = attemptReporter(context, body.get('grant_type'), url);
     const response = await postForm(
-      { serviceName: this.serviceName, url, body, headers, signal, secrets },
+      { serviceName: this.serviceName, url, body, headers, signal, secrets, onAttempt },
       this.#transport,
     );
     return parseTokenResponse(

@@ -15,6 +15,17 @@ export interface FormRequest {
   readonly signal?: AbortSignal | undefined;
   /** Values to scrub from any message built from server or network text. */
   readonly secrets?: readonly (string | undefined)[];
+  /** Told about each attempt once it ends (for telemetry); must not throw. */
+  readonly onAttempt?: ((outcome: AttemptOutcome) => void) | undefined;
+}
+
+/** How one attempt ended, without any body, header or credential. */
+export interface AttemptOutcome {
+  readonly attempt: number;
+  readonly status: number | undefined;
+  readonly errorReason: string | undefined;
+  readonly startedAt: number;
+  readonly durationMs: number;
 }
 
 /** The answer that ended the retries: a success or a non-retryable status. */
@@ -60,7 +71,10 @@ export async function postForm(
     }
     if (request.signal?.aborted) throw aborted(request, request.signal.reason);
     const timeoutMs = Math.max(1, Math.min(transport.timeoutMs, deadline - Date.now()));
+    const attemptStarted = Date.now();
     const outcome = await attemptOnce(doFetch, request, timeoutMs, transport);
+    if (request.onAttempt !== undefined)
+      report(request.onAttempt, attempt, attemptStarted, outcome);
     if ('status' in outcome) return outcome;
     if (outcome.error.reason === 'aborted' || outcome.error.reason === 'malformed') {
       throw outcome.error;
@@ -69,6 +83,26 @@ export async function postForm(
   }
   // maxAttempts >= 1, so at least one attempt failed to get here.
   throw (failure as Failure).error;
+}
+
+function report(
+  onAttempt: (outcome: AttemptOutcome) => void,
+  attempt: number,
+  startedAt: number,
+  outcome: FormResponse | Failure,
+): void {
+  const answered = 'status' in outcome;
+  try {
+    onAttempt({
+      attempt,
+      status: answered ? outcome.status : outcome.error.status,
+      errorReason: answered ? undefined : outcome.error.reason,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+    });
+  } catch {
+    // Telemetry must never fail a token request.
+  }
 }
 
 async function attemptOnce(

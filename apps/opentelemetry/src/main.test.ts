@@ -1,0 +1,43 @@
+import { expect, it } from 'vitest';
+import { main } from './main.js';
+
+it('records token request spans under the waiting request, Forge metrics, and answers readiness', async () => {
+  const result = await main();
+  expect(result.statuses).toEqual([200, 200, 200]);
+  expect(result.ready.status).toBe(200);
+  expect(result.ready.body).toMatchObject({
+    status: 'ready',
+    services: { orders: { ready: true } },
+  });
+  // The first request waited for a token; the third for the renewal after the 401.
+  expect(result.spans.filter((span) => span.startsWith('forge.token.request'))).toEqual([
+    'forge.token.request <- GET /orders/1',
+    'forge.token.request <- GET /orders/3',
+  ]);
+  expect(result.spans.filter((span) => span.startsWith('POST'))).toEqual([
+    'POST <- forge.token.request',
+    'POST <- forge.token.request',
+  ]);
+  const requests = result.metrics['forge.token.requests'] ?? [];
+  expect(requests.map((point) => point.attributes)).toEqual([
+    {
+      'forge.service.name': 'orders',
+      'forge.token.outcome': 'fetched',
+      'forge.token.reason': 'missing',
+    },
+    {
+      'forge.service.name': 'orders',
+      'forge.token.outcome': 'fetched',
+      'forge.token.reason': 'rejected',
+    },
+  ]);
+  expect(result.metrics['forge.token.renewals']?.[0]?.value).toBe(1);
+  const lookups = result.metrics['forge.token.cache.lookups'] ?? [];
+  expect(
+    lookups.find(
+      (point) =>
+        'forge.cache.result' in point.attributes &&
+        point.attributes['forge.cache.result'] === 'hit',
+    )?.value,
+  ).toBeGreaterThan(0);
+});
