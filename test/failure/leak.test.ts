@@ -4,13 +4,16 @@
 // console line, stdout/stderr write, manager event, error (message, stack,
 // cause chain, util.inspect, JSON) and every response body Express sends is
 // captured, and none may contain a marker, an issued token, an assertion, a
-// code or a verifier. The tokens are the real ones the server issued,
+// code or a verifier. Every adapter and every manager also logs to pino
+// (headers and bodies on, debug level), and every log line counts too. The
+// tokens are the real ones the server issued,
 // captured from the token endpoint's answers on the client side (a recording
 // `fetch`), since the testkit issues opaque tokens.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
 import { withForge as axiosWithForge } from '@forge/axios';
 import { main as forgeCli } from '@forge/cli';
@@ -20,6 +23,7 @@ import {
   clientSecretJwt,
   clientSecretPost,
   JwtBearerTokenProvider,
+  logEvents,
   PasswordGrantTokenProvider,
   privateKeyJwt,
   RefreshTokenProvider,
@@ -48,6 +52,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import got from 'got';
 import ky from 'ky';
 import pg from 'pg';
+import pino from 'pino';
 import { firstValueFrom } from 'rxjs';
 import { createStorage, defineDriver } from 'unstorage';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -104,6 +109,21 @@ const recordingFetch: typeof fetch = async (input, init) => {
 /** Everything written where a person or a log pipeline could read it. */
 const haystack: string[] = [];
 
+/** Every line the request logs and manager events wrote, as pino wrote them. */
+const logLines: string[] = [];
+const logger = pino(
+  { level: 'debug' },
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString('utf8'));
+      haystack.push(chunk.toString('utf8'));
+      done();
+    },
+  }),
+);
+/** The most a request log shows: headers and bodies, every request at debug. */
+const log = { logger, headers: true, bodies: true, level: 'debug' } as const;
+
 /**
  * What an application would log for an error: all of it. Forge's own errors,
  * and the HTTP clients' own errors too (AxiosError, got's and ky's errors):
@@ -156,7 +176,7 @@ async function throughExpress(
   baseURL: string,
   paths: readonly string[],
 ): Promise<void> {
-  const middleware = forge({ services: { svc: { manager, baseURL } } });
+  const middleware = forge({ services: { svc: { manager, baseURL } }, log });
   const app = express();
   app.use(middleware);
   app.get('/call', async (req, res) => {
@@ -222,6 +242,7 @@ function watch<T>(manager: TokenManager<T>): TokenManager<T> {
       );
     });
   }
+  logEvents(manager, logger, { refreshed: 'debug' });
   haystack.push(inspect(manager));
   managers.push(manager as unknown as TokenManager<never>);
   return manager;
@@ -330,7 +351,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       ),
     );
     for (const manager of ccManagers) {
-      const http = axiosWithForge(axios.create({ baseURL: api.url }), manager);
+      const http = axiosWithForge(axios.create({ baseURL: api.url }), manager, { log });
       await settle(http.get('/orders'));
       await settle(manager.forceRefresh());
     }
@@ -351,18 +372,19 @@ describe('leak check: no secret, token or assertion in any log, event or error',
 
     // The same manager through got and ky.
     const [basicManager] = ccManagers as [TokenManager<never>];
-    const gotClient = gotWithForge(got.extend({ prefixUrl: api.url }), basicManager);
+    const gotClient = gotWithForge(got.extend({ prefixUrl: api.url }), basicManager, { log });
     await settle(gotClient.get('orders').json());
-    const kyClient = kyWithForge(ky.create({ prefix: api.url }), basicManager);
+    const kyClient = kyWithForge(ky.create({ prefix: api.url }), basicManager, { log });
     await settle(kyClient.get('orders').json());
 
     // Every adapter's own error objects after a 5xx and a final 401, logged whole.
-    const axiosFailing = axiosWithForge(axios.create({ baseURL: api.url }), basicManager);
+    const axiosFailing = axiosWithForge(axios.create({ baseURL: api.url }), basicManager, { log });
     const gotFailing = gotWithForge(
       got.extend({ prefixUrl: api.url, retry: { limit: 0 } }),
       basicManager,
+      { log },
     );
-    const kyFailing = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), basicManager);
+    const kyFailing = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), basicManager, { log });
     const nestProvider = new ClientCredentialsTokenProvider({
       serviceName: 'nest',
       clientId: 'leak-basic',
@@ -372,7 +394,10 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     haystack.push(inspect(nestProvider, { depth: 4 }));
     const nest = await Test.createTestingModule({
       imports: [
-        ForgeModule.forRoot({ services: { nest: { provider: nestProvider, baseURL: api.url } } }),
+        ForgeModule.forRoot({
+          services: { nest: { provider: nestProvider, baseURL: api.url } },
+          log,
+        }),
         ForgeHttpModule.register({ service: 'nest' }),
       ],
     }).compile();
@@ -506,14 +531,15 @@ describe('leak check: no secret, token or assertion in any log, event or error',
         }),
       );
       auth.faults.set({ mode, retryAfter: '1' });
-      const http = axiosWithForge(axios.create({ baseURL: api.url }), broken);
+      const http = axiosWithForge(axios.create({ baseURL: api.url }), broken, { log });
       await settle(http.get('/orders'));
       const gotBroken = gotWithForge(
         got.extend({ prefixUrl: api.url, retry: { limit: 0 } }),
         broken,
+        { log },
       );
       await settle(gotBroken.get('orders'));
-      const kyBroken = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), broken);
+      const kyBroken = kyWithForge(ky.create({ prefix: api.url, retry: 0 }), broken, { log });
       await settle(kyBroken.get('orders'));
       // A manager of its own, so Express meets the fault and not a failure remembered.
       const expressBroken = managerFor(
@@ -529,7 +555,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       await throughExpress(expressBroken, api.url, ['/orders']);
       auth.faults.clear();
     }
-    const storm = axiosWithForge(axios.create({ baseURL: api.url }), basicManager);
+    const storm = axiosWithForge(axios.create({ baseURL: api.url }), basicManager, { log });
     await storm.get('/orders');
     api.revokeAll();
     await settle(Promise.all(Array.from({ length: 10 }, () => storm.get('/orders'))));
@@ -588,6 +614,18 @@ describe('leak check: no secret, token or assertion in any log, event or error',
       ].sort(),
     );
     expect(needles.size).toBeGreaterThan(20);
+    // Every adapter wrote request lines, and the managers their events.
+    const written = logLines.join('');
+    // Nest's HttpService is @forge/axios's; Express's req.forge.fetch is @forge/fetch's.
+    for (const client of ['axios', 'got', 'ky', 'fetch', 'express']) {
+      expect(written, client).toContain(`"client":"${client}"`);
+    }
+    for (const event of ['fetched', 'refreshed', 'failed', 'invalidated']) {
+      expect(written, event).toContain(`"event":"${event}"`);
+    }
+    expect(written).toContain('"authorization":"[REDACTED]"');
+    expect(written).toContain('"responseBody"');
+    expect(logLines.length).toBeGreaterThan(60);
     expect(haystack.length).toBeGreaterThan(50);
     expect(haystack.some((text) => text.includes('[forge]'))).toBe(true);
     // Express answered problems (token failures, an unreachable upstream) and they were logged.

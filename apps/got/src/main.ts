@@ -1,8 +1,9 @@
 import { pathToFileURL } from 'node:url';
-import { ClientCredentialsTokenProvider, TokenManager } from '@forge/core';
+import { ClientCredentialsTokenProvider, logEvents, TokenManager } from '@forge/core';
 import { withForge } from '@forge/got';
 import { startAuthServer, startResourceServer } from '@forge/testkit';
 import got from 'got';
+import pino, { type DestinationStream } from 'pino';
 
 /** What one run of the example observed. */
 export interface GotExampleResult {
@@ -15,9 +16,13 @@ export interface GotExampleResult {
  * Starts a local authorization server and protected API, then calls the API
  * with a got instance authorized by @forge/got: five concurrent calls
  * share one token; after the API revokes every token, the next call gets a
- * 401, renews the token and succeeds on its retry.
+ * 401, renews the token and succeeds on its retry. Every request and every
+ * token event is a pino JSON line on `destination` (stdout by default).
  */
-export async function main(): Promise<GotExampleResult> {
+export async function main(
+  destination: DestinationStream = process.stdout,
+): Promise<GotExampleResult> {
+  const logger = pino({ name: 'app-got' }, destination);
   const auth = await startAuthServer();
   const api = await startResourceServer({ auth });
   const manager = new TokenManager(
@@ -28,11 +33,17 @@ export async function main(): Promise<GotExampleResult> {
       tokenEndpoint: auth.tokenEndpoint,
     }),
   );
+  // Token fetched (info), dropped after the 401 (info), failures (error): never the token.
+  logEvents(manager, logger);
   try {
-    // The instance's prefixUrl is the one origin the token may go to.
+    // The instance's prefixUrl is the one origin the token may go to. One
+    // line per request (method, URL, status, duration, attempt); headers and
+    // bodies stay out unless `headers: true` / `bodies: true`, and then
+    // every credential is redacted.
     const orders = withForge(
       got.extend({ prefixUrl: api.url, timeout: { request: 5_000 } }),
       manager,
+      { log: { logger } },
     );
 
     const first = await Promise.all([1, 2, 3, 4, 5].map((id) => orders.get(`orders/${id}`)));

@@ -3,6 +3,7 @@ import {
   ConfigurationError,
   type ForgeOptions,
   type ForgeRequestOptions,
+  isForgeError,
   REDACTED,
 } from '@forge/core';
 import {
@@ -11,6 +12,7 @@ import {
   type ForgeAdapter,
   type HeaderSource,
   type RedirectChain,
+  type RequestLog,
   type Sent,
 } from '@forge/core/adapter';
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
@@ -300,6 +302,32 @@ export function withForge<TKey = never>(
   copyInterceptors(instance.interceptors.response, client.interceptors.response);
   // Everything remembered here is an AxiosSent.
   const recall = (carrier: object) => forge.recall(carrier) as AxiosSent | undefined;
+  const { log } = forge;
+  // When each config's send started, for its log line; a resend is a config of its own.
+  const started = new WeakMap<object, number>();
+
+  // One line per send: the answer (any status), or the failure of a send that had none.
+  const logSend = (
+    log: RequestLog,
+    config: InternalAxiosRequestConfig,
+    response?: AxiosResponse,
+    error?: unknown,
+  ) => {
+    log.exchange(
+      {
+        startedAt: started.get(config) ?? 0,
+        method: config.method ?? 'get',
+        url: requestURL(client, config),
+        sent: recall(config),
+        requestHeaders: config.headers as HeaderSource,
+        requestBody: config.data,
+        status: response?.status,
+        responseHeaders: response?.headers as HeaderSource,
+        responseBody: response?.data,
+      },
+      error,
+    );
+  };
 
   const guardRedirects = (config: ForgeConfig, url: string, authorization: Authorization) => {
     const own = config.beforeRedirect as BeforeRedirect | undefined;
@@ -321,6 +349,7 @@ export function withForge<TKey = never>(
 
   client.interceptors.request.use(async (input) => {
     const config = input as ForgeConfig;
+    if (log !== undefined) started.set(config, log.start());
     const again = config.forgeResend;
     const previous = again === undefined ? undefined : recall(again);
     const hop = again?.hop;
@@ -446,6 +475,7 @@ export function withForge<TKey = never>(
 
   client.interceptors.response.use(
     async (response) => {
+      if (log !== undefined) logSend(log, response.config, response);
       const entry = recall(response.config);
       if (entry === undefined) return response;
       forgetSentHeaders(response.request, entry.authorization);
@@ -456,6 +486,11 @@ export function withForge<TKey = never>(
     },
     async (error: unknown) => {
       const response = (error as { response?: AxiosResponse } | null)?.response;
+      const failed = (error as { config?: InternalAxiosRequestConfig } | null)?.config;
+      // A request Forge could not authorize was never sent: no line.
+      if (log !== undefined && failed !== undefined && !isForgeError(error)) {
+        logSend(log, failed, response, response === undefined ? error : undefined);
+      }
       const answered = response === undefined ? undefined : recall(response.config);
       if (response !== undefined && answered !== undefined) {
         forgetSentHeaders(response.request, answered.authorization);

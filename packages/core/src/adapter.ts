@@ -13,6 +13,7 @@ export {
 export type { HeaderSource, HeaderTarget } from './adapter/headers.js';
 export type { ForgeOptions, ForgeRequestOptions } from './adapter/options.js';
 export type { RedirectChain, RedirectHop } from './adapter/redirects.js';
+export { checkLogOptions, type LoggedExchange, type RequestLog } from './logging/request-log.js';
 export {
   type BuiltService,
   type CreateServiceOptions,

@@ -39,6 +39,18 @@ export {
   TokenEndpointError,
   type TokenEndpointErrorDetails,
 } from './errors.js';
+export {
+  logEvents,
+  type TokenEventLevels,
+  type TokenEventSource,
+} from './logging/log-events.js';
+export type {
+  ForgeLogger,
+  LoggerLike,
+  LogLevel,
+  MessageFirstLogger,
+} from './logging/logger.js';
+export type { RequestLogOptions } from './logging/request-log.js';
 export type {
   StorageErrorEvent,
   TokenFailedEvent,
@@ -124,7 +136,14 @@ export {
   TokenExchangeProvider,
   TokenTypeUri,
 } from './providers/token-exchange.js';
-export { REDACTED, redact, redactUrl } from './redact.js';
+export {
+  createRedactor,
+  REDACTED,
+  type Redactor,
+  redact,
+  redactUrl,
+  SENSITIVE_KEYS,
+} from './redact.js';
 export type {
   ClientCredentialsProviderConfig,
   ForgeServiceConfig,

@@ -119,7 +119,7 @@ export class RequestContext implements ForgeRequestContext {
     const exchanged = await this.exchange(service);
     exchanged.adapter ??= createAdapter(
       exchanged.authorizer,
-      {},
+      { log: service.log },
       { package: 'express', baseURL: service.baseURL },
     );
     return exchanged.adapter;
@@ -129,7 +129,7 @@ export class RequestContext implements ForgeRequestContext {
   async #fetchFor(service: Service): Promise<ForgeFetch> {
     if (service.kind === 'token') return service.fetch;
     const exchanged = await this.exchange(service);
-    exchanged.fetch ??= serviceFetch(exchanged.authorizer);
+    exchanged.fetch ??= serviceFetch(exchanged.authorizer, undefined, service.log);
     return exchanged.fetch;
   }
 

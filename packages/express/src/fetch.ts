@@ -1,4 +1,4 @@
-import type { Authorizer, ForgeOptions } from '@forge/core';
+import type { Authorizer, ForgeOptions, RequestLogOptions } from '@forge/core';
 import { type ForgeFetch, type ForgeRequestInit, withForge } from '@forge/fetch';
 
 /**
@@ -34,6 +34,10 @@ const platformFetch: typeof fetch = (input, init) => fetch(input, init);
  * `fetch`, so 401 renewal, redirects judged per hop and bodies behave as
  * they do there.
  */
-export function serviceFetch(authorizer: Authorizer, key?: ForgeOptions['key']): ForgeFetch {
-  return withForge(platformFetch, authorizer, { key });
+export function serviceFetch(
+  authorizer: Authorizer,
+  key?: ForgeOptions['key'],
+  log?: RequestLogOptions,
+): ForgeFetch {
+  return withForge(platformFetch, authorizer, { key, log });
 }

@@ -238,6 +238,29 @@ interface Exchange {
   readonly timeoutMs: number;
   /** Set by the first failure; later ones (the same fault seen twice) only tear down. */
   failed: boolean;
+  /** When the request went upstream, for its log line. */
+  readonly startedAt: number;
+  /** Set once its log line is written: one per proxied request. */
+  logged: boolean;
+}
+
+/** The proxied request's one log line (`log` of the service): its answer or its failure. */
+function logExchange(exchange: Exchange, upstream?: IncomingMessage, error?: unknown): void {
+  const { log } = exchange.adapter;
+  if (log === undefined || exchange.logged) return;
+  exchange.logged = true;
+  log.exchange(
+    {
+      startedAt: exchange.startedAt,
+      method: exchange.req.method,
+      url: exchange.url.href,
+      sent: exchange.sent,
+      requestHeaders: exchange.headers,
+      status: upstream?.statusCode,
+      responseHeaders: upstream?.headers,
+    },
+    error,
+  );
 }
 
 function fail(
@@ -250,6 +273,7 @@ function fail(
   upstream?.destroy();
   if (exchange.failed) return;
   exchange.failed = true;
+  logExchange(exchange, undefined, withoutSecrets(cause, exchange.sent?.authorization));
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -274,6 +298,7 @@ function reportUnauthorized(exchange: Exchange, upstream: IncomingMessage): void
 
 function answer(exchange: Exchange, upstream: IncomingMessage, outgoing: ClientRequest): void {
   const { res } = exchange;
+  logExchange(exchange, upstream);
   if (upstream.statusCode === 401) reportUnauthorized(exchange, upstream);
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(
@@ -416,6 +441,8 @@ export function createServiceProxy(
         passResponse,
         timeoutMs,
         failed: false,
+        startedAt: adapter.log?.start() ?? 0,
+        logged: false,
       });
     } catch (error) {
       next(error);

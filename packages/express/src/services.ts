@@ -1,6 +1,7 @@
-import { ConfigurationError, TokenManager } from '@forge/core';
+import { ConfigurationError, type RequestLogOptions, TokenManager } from '@forge/core';
 import {
   type BuiltService,
+  checkLogOptions,
   createAdapter,
   createService,
   type ForgeAdapter,
@@ -33,6 +34,8 @@ export interface ExchangeService extends ServiceTarget {
   readonly owned: boolean;
   readonly manager: TokenManager<SubjectTokenInput>;
   readonly input: (subjectToken: string) => SubjectTokenInput;
+  /** Request logging of the calls made with exchanged tokens. */
+  readonly log: RequestLogOptions | undefined;
 }
 
 /** A validated, ready service. */
@@ -49,19 +52,24 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const EXCHANGE_OPTIONS = new Set(['baseURL', 'policy', 'exchange', 'audience', 'scope']);
+const EXCHANGE_OPTIONS = new Set(['baseURL', 'policy', 'exchange', 'audience', 'scope', 'log']);
 
-function exchangeService(name: string, options: Record<string, unknown>): ExchangeService {
+function exchangeService(
+  name: string,
+  options: Record<string, unknown>,
+  log: RequestLogOptions | undefined,
+): ExchangeService {
   for (const option of Object.keys(options)) {
     if (EXCHANGE_OPTIONS.has(option)) continue;
     throw new ConfigurationError(
       `services.${name}.${option}`,
-      'is not an option of an exchange service; the options are baseURL, policy, exchange, audience and scope',
+      'is not an option of an exchange service; the options are baseURL, policy, exchange, audience, scope and log',
       PACKAGE,
     );
   }
   const { exchange, audience, scope } = options as Partial<ForgeExchangeServiceOptions>;
   const target = serviceTarget(name, options, PACKAGE);
+  const ownLog = checkLogOptions(options.log, 'express', `services.${name}.log`);
   const isManager = isObject(exchange) && typeof exchange.getToken === 'function';
   const isProvider = isObject(exchange) && typeof exchange.fetchToken === 'function';
   if (!isManager && !isProvider) {
@@ -82,6 +90,7 @@ function exchangeService(name: string, options: Record<string, unknown>): Exchan
     ...target,
     owned: !isManager,
     manager,
+    log: ownLog ?? log,
     input: (subjectToken) => ({
       subjectToken,
       ...(audience === undefined ? {} : { audience }),
@@ -90,17 +99,21 @@ function exchangeService(name: string, options: Record<string, unknown>): Exchan
   };
 }
 
-function tokenService(name: string, config: unknown): TokenService {
-  const service = createService(name, config, PACKAGE);
+function tokenService(
+  name: string,
+  config: unknown,
+  log: RequestLogOptions | undefined,
+): TokenService {
+  const service = createService(name, config, { ...PACKAGE, log });
   return {
     ...service,
     kind: 'token',
     adapter: createAdapter(
       service.authorizer,
-      { key: service.key },
+      { key: service.key, log: service.log },
       { ...PACKAGE, baseURL: service.baseURL },
     ),
-    fetch: serviceFetch(service.authorizer, service.key),
+    fetch: serviceFetch(service.authorizer, service.key, service.log),
   };
 }
 
@@ -113,6 +126,7 @@ export function createServiceRegistry(options: ForgeMiddlewareOptions): ServiceR
       PACKAGE,
     );
   }
+  checkLogOptions(options.log, 'express');
   const services = new Map<string, Service>();
   const close = () =>
     Promise.all(
@@ -125,8 +139,8 @@ export function createServiceRegistry(options: ForgeMiddlewareOptions): ServiceR
       services.set(
         name,
         isObject(config) && 'exchange' in config
-          ? exchangeService(name, config)
-          : tokenService(name, config),
+          ? exchangeService(name, config, options.log)
+          : tokenService(name, config, options.log),
       );
     }
   } catch (error) {

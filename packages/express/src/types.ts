@@ -3,6 +3,7 @@ import type {
   ForgeServiceConfig,
   ForgeServicePolicy,
   ParamValue,
+  RequestLogOptions,
   Token,
   TokenExchangeInput,
   TokenManager,
@@ -38,6 +39,8 @@ export interface ForgeExchangeServiceOptions {
   readonly audience?: ParamValue | undefined;
   /** RFC 8693 `scope` to ask for (overrides the provider's). */
   readonly scope?: ParamValue | undefined;
+  /** Request logging of this service's calls; as in `ForgeServiceConfig`. */
+  readonly log?: RequestLogOptions | undefined;
 }
 
 /**
@@ -59,6 +62,12 @@ export type ForgeServiceOptions = ForgeServiceConfig | ForgeExchangeServiceOptio
 export interface ForgeMiddlewareOptions {
   /** The services handlers may call, by name. */
   readonly services: Readonly<Record<string, ForgeServiceOptions>>;
+  /**
+   * Request logging of every service without a `log` of its own: one line
+   * per call of `req.forge.fetch` and per proxied request, secrets redacted;
+   * the events of the managers Forge creates go to the same logger.
+   */
+  readonly log?: RequestLogOptions | undefined;
 }
 
 /** What `req.forge` offers a handler. */

@@ -1,5 +1,11 @@
 import { ConfigurationError, type ForgeOptions, type ForgeRequestOptions } from '@forge/core';
-import { type AuthorizerOrManager, createAdapter, type Sent } from '@forge/core/adapter';
+import {
+  type AuthorizerOrManager,
+  createAdapter,
+  type LoggedExchange,
+  type RequestLog,
+  type Sent,
+} from '@forge/core/adapter';
 
 /** What Forge reads of the responses of the `fetch` it wraps (any implementation's `Response`). */
 export interface FetchResponse {
@@ -158,6 +164,30 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | null | undefine
   });
 }
 
+/** Sends a request Forge does not authorize, with its one log line. */
+async function sendLogged(
+  log: RequestLog,
+  entry: Omit<LoggedExchange, 'startedAt'>,
+  sending: () => Promise<Response>,
+): Promise<Response> {
+  const startedAt = log.start();
+  let response: Response;
+  try {
+    response = await sending();
+  } catch (error) {
+    log.exchange({ ...entry, startedAt }, error);
+    throw error;
+  }
+  log.exchange({
+    ...entry,
+    startedAt,
+    status: response.status,
+    responseHeaders: response.headers,
+    responseBody: response,
+  });
+  return response;
+}
+
 /**
  * Returns a new function with `fetch`'s signature whose requests stay
  * authorized; `fetch` itself is unchanged. Each request asks the authorizer
@@ -197,6 +227,7 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
   }
   const forge = createAdapter(authorizerOrManager, options, { package: PKG });
   const send = fetch as unknown as Send;
+  const { log } = forge;
 
   const forgeFetch = async (
     input: string | URL | Request,
@@ -236,7 +267,12 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         forge.authorize({ method, url, headers, body, forge: perRequest, retryOf }),
         signal,
       );
-      if (sent === undefined && retryOf === undefined) return send(input, rest);
+      if (sent === undefined && retryOf === undefined) {
+        if (log === undefined) return send(input, rest);
+        return sendLogged(log, { method, url, requestHeaders: headers, requestBody: body }, () =>
+          send(input, rest),
+        );
+      }
       const sending = copy(headers);
       forge.setCredentials(sending, sent);
       const authorization = sent?.authorization;
@@ -245,46 +281,76 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
       const redirect = follows ? 'manual' : mode;
       const next: RequestInit = { ...rest, headers: sending, redirect };
       if (authorization?.body !== undefined) next.body = authorization.body;
+      const startedAt = log?.start() ?? 0;
       let response: Response;
-      if (request === undefined) {
-        response = await send(target, next);
-      } else if (target === url) {
-        // The Request keeps what init does not say (credentials mode, keepalive, …).
-        response = await send(copies?.take() ?? request, next);
-      } else {
-        // A signer moved the request to another URL: the Request is sent as its parts.
-        next.method = method;
-        next.signal = signal ?? null;
-        next.body ??= own ?? copies?.take().body ?? null;
-        if (next.body instanceof ReadableStream) (next as { duplex?: string }).duplex = 'half';
-        response = await send(target, next);
-      }
+      let answer: Response;
+      let answered: Sent | undefined;
+      // Only a log line needs the catch: the failure goes to the caller as it was.
+      try {
+        if (request === undefined) {
+          response = await send(target, next);
+        } else if (target === url) {
+          // The Request keeps what init does not say (credentials mode, keepalive, …).
+          response = await send(copies?.take() ?? request, next);
+        } else {
+          // A signer moved the request to another URL: the Request is sent as its parts.
+          next.method = method;
+          next.signal = signal ?? null;
+          next.body ??= own ?? copies?.take().body ?? null;
+          if (next.body instanceof ReadableStream) (next as { duplex?: string }).duplex = 'half';
+          response = await send(target, next);
+        }
 
-      let answer = response;
-      let answered = sent;
-      const { status } = response;
-      if (follows && status >= 300 && status < 400) {
-        const followed = await forge.followRedirects(
-          response,
-          { url: target, method: method.toUpperCase(), headers: new Headers(sending) },
+        answer = response;
+        answered = sent;
+        const { status } = response;
+        if (follows && status >= 300 && status < 400) {
+          const followed = await forge.followRedirects(
+            response,
+            { url: target, method: method.toUpperCase(), headers: new Headers(sending) },
+            sent,
+            {
+              send: (next, hop) => send(next, { ...rest, ...hop }),
+              replayBody: () =>
+                copies
+                  ? copies.take().body
+                  : own === null
+                    ? null
+                    : forge.isReplayableBody(own)
+                      ? own
+                      : undefined,
+              signal,
+            },
+          );
+          answer = followed.response;
+          answered = followed.sent;
+          // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
+          if (answer !== response) Object.defineProperty(answer, 'redirected', { value: true });
+        }
+        log?.exchange({
+          startedAt,
+          method,
+          url: target,
           sent,
+          requestHeaders: sending,
+          requestBody: next.body ?? body,
+          status: answer.status,
+          responseHeaders: answer.headers,
+          responseBody: answer,
+        });
+      } catch (error) {
+        log?.exchange(
           {
-            send: (next, hop) => send(next, { ...rest, ...hop }),
-            replayBody: () =>
-              copies
-                ? copies.take().body
-                : own === null
-                  ? null
-                  : forge.isReplayableBody(own)
-                    ? own
-                    : undefined,
-            signal,
+            startedAt,
+            method,
+            url: target,
+            sent,
+            requestHeaders: sending,
+            requestBody: next.body ?? body,
           },
+          error,
         );
-        answer = followed.response;
-        answered = followed.sent;
-        // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
-        if (answer !== response) Object.defineProperty(answer, 'redirected', { value: true });
+        throw error;
       }
       if (answer.status !== 401 || answered === undefined) {
         copies?.release();

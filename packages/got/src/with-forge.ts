@@ -5,12 +5,14 @@ import {
   type ForgeAdapter,
   type HeaderSource,
   type RedirectChain,
+  type RequestLog,
 } from '@forge/core/adapter';
 import type {
   AfterResponseHook,
   BeforeErrorHook,
   BeforeRedirectHook,
   BeforeRequestHook,
+  PlainResponse,
   RequestError,
 } from 'got';
 
@@ -35,6 +37,10 @@ interface Lineage {
   withheld: boolean;
   /** Set by `afterResponse` before Forge's resend after a 401. */
   retrying: boolean;
+  /** When the current send started, for its log line (`ForgeOptions.log`). */
+  startedAt: number;
+  /** Set by `beforeRedirect`: the hop continues the send, and its log line. */
+  hopping: boolean;
 }
 
 const PKG = 'got';
@@ -100,13 +106,39 @@ function clientBody(options: { readonly form?: unknown; readonly body?: unknown 
 }
 
 function hooks(forge: ForgeAdapter) {
+  const { log } = forge;
+
+  // One line per send that got an answer (got follows redirects before it hands one over).
+  const logAnswer = (log: RequestLog, response: PlainResponse & { body?: unknown }) => {
+    const { options } = response.request;
+    const lineage = lineageOf(options);
+    log.exchange({
+      startedAt: lineage?.startedAt ?? 0,
+      method: options.method,
+      url: response.url || String(options.url),
+      sent: lineage === undefined ? undefined : forge.recall(lineage),
+      requestHeaders: readHeaders(options),
+      requestBody: log.bodies ? clientBody(options) : undefined,
+      status: response.statusCode,
+      responseHeaders: response.headers,
+      responseBody: response.body,
+    });
+  };
   const beforeRequest: BeforeRequestHook = async (options) => {
     const context = options.context as Record<string | symbol, unknown>;
     let lineage = context[LINEAGE] as Lineage | undefined;
     if (lineage === undefined) {
-      lineage = { chain: undefined, withheld: false, retrying: false };
+      lineage = {
+        chain: undefined,
+        withheld: false,
+        retrying: false,
+        startedAt: 0,
+        hopping: false,
+      };
       context[LINEAGE] = lineage;
     }
+    if (log !== undefined && !lineage.hopping) lineage.startedAt = log.start();
+    lineage.hopping = false;
     const headers = new GotHeaders(options);
     const previous = forge.recall(lineage);
     // A hop or a resend starts from a copy of the previous options, our
@@ -143,6 +175,7 @@ function hooks(forge: ForgeAdapter) {
   };
 
   const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
+    if (log !== undefined) logAnswer(log, response);
     if (response.statusCode !== 401) return response;
     const { options } = response.request;
     const lineage = lineageOf(options);
@@ -169,6 +202,7 @@ function hooks(forge: ForgeAdapter) {
     if (lineage === undefined) return;
     const previous = forge.recall(lineage);
     forge.removeCredentials(new GotHeaders(options), previous);
+    lineage.hopping = true;
     lineage.chain ??= forge.redirectChain();
     const from = response.url || response.requestUrl.toString();
     if (previous === undefined || !lineage.chain.permits(from, String(options.url))) {
@@ -180,9 +214,23 @@ function hooks(forge: ForgeAdapter) {
     // Callers log got's errors (their options and JSON carry the headers): keep our credentials out.
     const { options } = error;
     const lineage = lineageOf(options);
-    if (lineage !== undefined) {
-      forge.removeCredentials(new GotHeaders(options), forge.recall(lineage));
+    const sent = lineage === undefined ? undefined : forge.recall(lineage);
+    // A send that got no answer (an answer was logged by afterResponse; a
+    // request Forge could not authorize was never sent).
+    if (log !== undefined && error.response === undefined && !(error.cause instanceof ForgeError)) {
+      log.exchange(
+        {
+          startedAt: lineage?.startedAt ?? 0,
+          method: options.method,
+          url: String(options.url),
+          sent,
+          requestHeaders: readHeaders(options),
+          requestBody: log.bodies ? clientBody(options) : undefined,
+        },
+        error,
+      );
     }
+    if (lineage !== undefined) forge.removeCredentials(new GotHeaders(options), sent);
     // got wraps what a hook throws; the caller should get Forge's typed error.
     return (error.cause instanceof ForgeError ? error.cause : error) as RequestError;
   };

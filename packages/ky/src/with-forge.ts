@@ -261,6 +261,32 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     return error;
   };
 
+  const { log } = forge;
+  // One line per send: its answer once Forge followed any redirects, or the failure.
+  const logSend = (
+    startedAt: number,
+    request: Request,
+    exchange: Exchange,
+    sent: Sent | undefined,
+    response: Response | undefined,
+    error?: unknown,
+  ): void => {
+    log?.exchange(
+      {
+        startedAt,
+        method: request.method,
+        url: request.url,
+        sent,
+        requestHeaders: request.headers,
+        requestBody: exchange.body,
+        status: response?.status,
+        responseHeaders: response?.headers,
+        responseBody: response,
+      },
+      error,
+    );
+  };
+
   const inner = parent.fetch;
   const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
 
@@ -333,18 +359,21 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       sent !== undefined && request.body !== null && !forge.isReplayableBody(exchange.body)
         ? request.clone()
         : undefined;
+    const startedAt = log?.start() ?? 0;
     let response: Response;
     try {
       response = await send(request, init);
     } catch (error) {
+      if (log !== undefined) logSend(startedAt, request, exchange, sent, undefined, error);
       // ky 1 hands this request to its TimeoutError without running beforeError.
       forge.removeCredentials(input.headers, sent);
       throw error;
     }
     if (!ANSWERED_BY_FORGE.has(response.status) || !(follow || sent !== undefined)) {
+      if (log !== undefined) logSend(startedAt, request, exchange, sent, response);
       return response;
     }
-    return answer(input, request, init, response, exchange, sent, spare);
+    return answer(input, request, init, response, exchange, sent, spare, startedAt);
   };
 
   const answer = async (
@@ -355,6 +384,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     exchange: Exchange,
     firstSent: Sent | undefined,
     spare: Request | undefined,
+    firstStartedAt: number,
   ): Promise<Response> => {
     const follow = follows(input);
     // What can be sent again: nothing, a body ky built (not a stream), the
@@ -378,6 +408,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     let response = firstResponse;
     let current = first;
     let sent = firstSent;
+    let startedAt = firstStartedAt;
     for (;;) {
       let answered = sent;
       if (follow && REDIRECT_STATUSES.has(response.status)) {
@@ -398,6 +429,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
         response = followed.response;
         answered = followed.sent;
       }
+      if (log !== undefined) logSend(startedAt, current, exchange, sent, response);
       if (response.status !== 401 || sent === undefined || answered === undefined) {
         return response;
       }
@@ -408,9 +440,11 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       const { url, body } = renewed?.authorization ?? {};
       current = sendable(input, url ?? input.url, body ?? replayBody(), current.redirect);
       sent = renewed;
+      startedAt = log?.start() ?? 0;
       try {
         response = await send(current, init);
       } catch (error) {
+        if (log !== undefined) logSend(startedAt, current, exchange, sent, undefined, error);
         forge.removeCredentials(input.headers, sent);
         throw error;
       }

@@ -48,7 +48,10 @@ export class ForgeService<TNames extends string = string> implements OnApplicati
     const managerDefaults = options.storage === undefined ? {} : { storage: options.storage };
     try {
       for (const [name, config] of Object.entries(options.services)) {
-        this.#services.set(name, createService(name, config, { ...PACKAGE, managerDefaults }));
+        this.#services.set(
+          name,
+          createService(name, config, { ...PACKAGE, managerDefaults, log: options.log }),
+        );
       }
     } catch (error) {
       void this.close();
@@ -101,8 +104,9 @@ export class ForgeService<TNames extends string = string> implements OnApplicati
   }
 
   /**
-   * The service's adapter options, `{ policy, key }` (its compiled policy and
-   * key function): what `ForgeHttpModule` hands `withForge`, for your own clients.
+   * The service's adapter options, `{ policy, key, log }` (its compiled
+   * policy, key function and request logging): what `ForgeHttpModule` hands
+   * `withForge`, for your own clients.
    *
    * @example
    * ```ts
@@ -110,8 +114,8 @@ export class ForgeService<TNames extends string = string> implements OnApplicati
    * ```
    */
   options(name: TNames): ForgeOptions {
-    const { policy, key } = this.#get(name);
-    return { policy, key };
+    const { policy, key, log } = this.#get(name);
+    return log === undefined ? { policy, key } : { policy, key, log };
   }
 
   /** The configured `baseURL` of a service. */

@@ -1,4 +1,4 @@
-import type { ForgeServiceConfig, TokenStorage } from '@forge/core';
+import type { ForgeServiceConfig, RequestLogOptions, TokenStorage } from '@forge/core';
 import type { FactoryProvider, ModuleMetadata } from '@nestjs/common';
 
 /**
@@ -25,6 +25,14 @@ export interface ForgeModuleOptions {
    * unless a service sets `managerOptions.storage`; default in memory per service.
    */
   readonly storage?: TokenStorage | undefined;
+  /**
+   * Request logging of every service without a `log` of its own: one line
+   * per request of its `HttpService` (and of clients built with
+   * `ForgeService.options(name)`), secrets redacted; the events of the
+   * managers Forge creates go to the same logger. Nest's `Logger` works:
+   * `{ logger: new Logger('Forge') }`.
+   */
+  readonly log?: RequestLogOptions | undefined;
   /**
    * Make `ForgeService` and the services' managers and authorizers
    * injectable everywhere without importing `ForgeModule` again. Default

@@ -7,6 +7,7 @@ import type {
   UnauthorizedResponse,
 } from '../authorizer.js';
 import { ConfigurationError, ForgeErrorCode } from '../errors.js';
+import { createRequestLog, type RequestLog } from '../logging/request-log.js';
 import { authorizationBody, isReplayableBody } from './body.js';
 import {
   type HeaderSource,
@@ -137,6 +138,8 @@ export interface ForgeAdapter {
   setCredentials(target: HeaderTarget, sent: Sent | undefined): void;
   removeCredentials(target: HeaderTarget, sent: Sent | undefined): void;
   isReplayableBody(body: unknown): boolean;
+  /** The request log (`ForgeOptions.log`); `undefined` when none is set, at no cost per request. */
+  readonly log: RequestLog | undefined;
 }
 
 function isAuthorizer(value: unknown): value is Authorizer {
@@ -354,6 +357,7 @@ export function createAdapter(
     setCredentials: (target, sent) => setCredentials(target, sent?.authorization),
     removeCredentials: (target, sent) => removeCredentials(target, sent?.authorization),
     isReplayableBody,
+    log: createRequestLog(checked.log, pkg),
   };
   return Object.freeze(adapter);
 }

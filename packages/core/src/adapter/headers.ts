@@ -35,8 +35,13 @@ function hasMethods(target: HeaderTarget): target is Methods {
 export function headerRecord(source: HeaderSource): Record<string, string> {
   const record: Record<string, string> = {};
   if (source === null || source === undefined) return record;
-  if (typeof Headers !== 'undefined' && source instanceof Headers) {
-    source.forEach((value, name) => {
+  // Another fetch implementation's Headers (undici's own) is no global Headers.
+  if (
+    (typeof Headers !== 'undefined' && source instanceof Headers) ||
+    (typeof (source as Headers).forEach === 'function' &&
+      typeof (source as Headers).get === 'function')
+  ) {
+    (source as Headers).forEach((value, name) => {
       record[name] = value;
     });
     return record;

@@ -1,5 +1,6 @@
 import type { AuthorizationRequest } from '../authorizer.js';
 import { ConfigurationError } from '../errors.js';
+import { checkLogOptions, type RequestLogOptions } from '../logging/request-log.js';
 import type { RequestPolicy, RequestPolicyOptions } from '../policy/request-policy.js';
 import type { MaybePromise } from '../types.js';
 
@@ -29,6 +30,11 @@ export interface ForgeOptions<TKey = unknown> {
    * context filled; `undefined` means the manager's default token.
    */
   readonly key?: ((request: AuthorizationRequest) => MaybePromise<TKey | undefined>) | undefined;
+  /**
+   * Request logging: a logger (pino, bunyan, `console`, Nest's `Logger`) and
+   * what to log; one line per request, secrets redacted. Off when unset.
+   */
+  readonly log?: RequestLogOptions | undefined;
 }
 
 /**
@@ -46,7 +52,7 @@ export interface ForgeRequestOptions<TKey = unknown> {
   readonly key?: TKey | undefined;
 }
 
-const OPTION_NAMES = new Set(['policy', 'key']);
+const OPTION_NAMES = new Set(['policy', 'key', 'log']);
 const POLICY_NAMES = new Set([
   'baseURL',
   'origins',
@@ -60,7 +66,7 @@ const POLICY_NAMES = new Set([
 export function checkForgeOptions(options: unknown, pkg: string): ForgeOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ConfigurationError('options', 'must be an options object: { policy, key }', {
+    throw new ConfigurationError('options', 'must be an options object: { policy, key, log }', {
       package: pkg,
     });
   }
@@ -70,7 +76,7 @@ export function checkForgeOptions(options: unknown, pkg: string): ForgeOptions {
       name,
       POLICY_NAMES.has(name)
         ? `is a request policy option: pass it as { policy: { ${name} } }`
-        : 'is not an option; the options are policy and key',
+        : 'is not an option; the options are policy, key and log',
       { package: pkg },
     );
   }
@@ -87,6 +93,7 @@ export function checkForgeOptions(options: unknown, pkg: string): ForgeOptions {
       { package: pkg },
     );
   }
+  checkLogOptions((options as ForgeOptions).log, pkg);
   return options as ForgeOptions;
 }
 

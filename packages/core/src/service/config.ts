@@ -79,4 +79,10 @@ export interface ForgeServiceConfig<TKey = unknown> {
    * manager's default token.
    */
   readonly key?: ForgeOptions<TKey>['key'];
+  /**
+   * Request logging of the service's clients (as `ForgeOptions.log`); the
+   * events of a manager Forge creates from `provider` go to the same logger.
+   * Overrides the framework's own `log` option for this service.
+   */
+  readonly log?: ForgeOptions<TKey>['log'];
 }

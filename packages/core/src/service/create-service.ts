@@ -1,6 +1,8 @@
 import type { ForgeOptions } from '../adapter/options.js';
 import { type BearerAuthorizer, bearer } from '../auth/bearer.js';
 import { ConfigurationError } from '../errors.js';
+import { logEvents } from '../logging/log-events.js';
+import { checkLogOptions, type RequestLogOptions } from '../logging/request-log.js';
 import type { TokenManagerOptions } from '../manager/options.js';
 import { TokenManager } from '../manager/token-manager.js';
 import {
@@ -20,6 +22,8 @@ export interface CreateServiceOptions {
    * module-level `storage`); a service's own `managerOptions` win.
    */
   readonly managerDefaults?: TokenManagerOptions | undefined;
+  /** Request logging of every service that sets no `log` of its own (the framework's `log` option). */
+  readonly log?: RequestLogOptions | undefined;
 }
 
 /** Where a service lives and who may receive its credentials, validated. */
@@ -39,6 +43,8 @@ export interface BuiltService<TKey = unknown> extends ServiceTarget {
   readonly authorizer: BearerAuthorizer;
   /** The service's key function, for `createAdapter` or `withForge(client, manager, { policy, key })`. */
   readonly key: ForgeOptions<TKey>['key'];
+  /** The service's request logging (its own `log`, else the framework's), validated. */
+  readonly log: RequestLogOptions | undefined;
 }
 
 const SERVICE_OPTIONS = new Set([
@@ -48,6 +54,7 @@ const SERVICE_OPTIONS = new Set([
   'managerOptions',
   'policy',
   'key',
+  'log',
 ]);
 // Options of other shapes, and where they go now.
 const MOVED: Readonly<Record<string, string>> = {
@@ -204,7 +211,7 @@ export function createService<TKey = unknown>(
   if (!isObject(config)) {
     throw new ConfigurationError(
       at,
-      'must be an object: { baseURL, provider | manager, managerOptions?, policy?, key? }',
+      'must be an object: { baseURL, provider | manager, managerOptions?, policy?, key?, log? }',
       { package: pkg },
     );
   }
@@ -213,7 +220,7 @@ export function createService<TKey = unknown>(
     throw new ConfigurationError(
       `${at}.${option}`,
       MOVED[option] ??
-        'is not a service option; the options are baseURL, provider or manager, managerOptions, policy and key',
+        'is not a service option; the options are baseURL, provider or manager, managerOptions, policy, key and log',
       { package: pkg },
     );
   }
@@ -257,6 +264,7 @@ export function createService<TKey = unknown>(
       { package: pkg },
     );
   }
+  const log = checkLogOptions(config.log, pkg, `${at}.log`) ?? checkLogOptions(options.log, pkg);
   let built: TokenManager<TKey>;
   if (manager !== undefined) {
     built = manager as TokenManager<TKey>;
@@ -273,6 +281,8 @@ export function createService<TKey = unknown>(
       throw nested(option.startsWith('provider') ? at : `${at}.managerOptions`, error, pkg);
     }
   }
+  // The events of a manager you pass are yours to log (`logEvents`): it may serve other clients.
+  if (log !== undefined && manager === undefined) logEvents(built, log.logger);
   return Object.freeze({
     name,
     ...target,
@@ -280,5 +290,6 @@ export function createService<TKey = unknown>(
     owned: manager === undefined,
     authorizer: bearer(built, { policy: target.policy }),
     key: key as ForgeOptions<TKey>['key'],
+    log,
   });
 }

@@ -6,6 +6,8 @@ import {
   ForgeErrorCode,
   type ForgeOptions,
   type MaybePromise,
+  REDACTED,
+  SENSITIVE_KEYS,
   TokenManager,
   type TokenManagerOptions,
   type TokenProvider,
@@ -677,6 +679,117 @@ export function runAdapterContract(binding: AdapterBinding): void {
       expect(
         optionOf(() => binding.makeClient(api.url, manager, { key: 'tenant-a' } as never)),
       ).toBe(optionName('key'));
+      expect(
+        optionOf(() => binding.makeClient(api.url, manager, { log: { logger: {} } } as never)),
+      ).toBe(optionName('log.logger'));
+    });
+
+    describe('request logging', () => {
+      /** A logger that keeps every line it is given, as pino would write it. */
+      const recorder = () => {
+        const lines: LoggedLine[] = [];
+        const at = (level: string) => (fields: Record<string, unknown>, message: string) => {
+          lines.push({ level, ...fields, msg: message });
+        };
+        return {
+          lines,
+          logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+        };
+      };
+      // Bodies of fetch-based clients are read from a copy: their line comes a moment later.
+      const settled = async (lines: readonly LoggedLine[], count: number) => {
+        for (let waited = 0; lines.length < count && waited < 200; waited++) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return lines;
+      };
+
+      it('writes one line per request sent: method, URL, status, attempt, and a renewal after a 401', async () => {
+        const { lines, logger } = recorder();
+        const { manager, client } = fresh({ log: { logger } });
+        expect((await client.get('/orders?page=2')).status).toBe(200);
+        await settled(lines, 1);
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatchObject({
+          level: 'info',
+          method: 'GET',
+          url: `${api.url}/orders?page=2`,
+          status: 200,
+          attempt: 0,
+          authorized: true,
+        });
+        expect(lines[0]?.durationMs).toBeTypeOf('number');
+        expect(lines[0]?.msg).toContain(`GET ${api.url}/orders?page=2 200`);
+        const token = (await manager.getToken()).accessToken;
+        api.revokeAll();
+        expect((await client.get('/after-revoke')).status).toBe(200);
+        await settled(lines, 3);
+        expect(
+          lines.slice(1).map(({ level, status, attempt }) => ({ level, status, attempt })),
+        ).toEqual([
+          { level: 'warn', status: 401, attempt: 0 },
+          { level: 'info', status: 200, attempt: 1 },
+        ]);
+        expect(JSON.stringify(lines)).not.toContain(token);
+      });
+
+      it('redacts every sensitive key in headers, query strings and JSON and form bodies', async () => {
+        const { lines, logger } = recorder();
+        const { manager, client } = fresh({
+          log: { logger, headers: true, bodies: true, sensitiveKeys: ['x-tenant-secret'] },
+        });
+        const marker = `LogMarker${Math.random().toString(36).slice(2)}`;
+        const names = [...SENSITIVE_KEYS, 'x-tenant-secret'];
+        // Header names a client may send (the authorization one is Forge's).
+        const headers = Object.fromEntries(
+          names
+            .filter((name) => /^[a-z-]+$/.test(name) && name !== 'authorization')
+            .map((name) => [name, `${marker}-h`]),
+        );
+        const query = new URLSearchParams(names.map((name) => [name, `${marker}-q`]));
+        const values = Object.fromEntries(names.map((name) => [name, `${marker}-b`]));
+        expect((await client.get(`/q?${query}&page=2`, { headers })).status).toBe(200);
+        expect((await client.post('/json', { json: { values, plain: 'kept' } })).status).toBe(200);
+        expect((await client.post('/form', new URLSearchParams(values))).status).toBe(200);
+        await settled(lines, 3);
+        expect(lines).toHaveLength(3);
+        const text = JSON.stringify(lines);
+        expect(text).not.toContain(marker);
+        expect(text).not.toContain((await manager.getToken()).accessToken);
+        const [get, json, form] = lines as [LoggedLine, LoggedLine, LoggedLine];
+        expect(get.url).toContain(`client_secret=${REDACTED}`);
+        expect(get.url).toContain('page=2');
+        const sentHeaders = get.requestHeaders as Record<string, string>;
+        expect(sentHeaders.authorization).toBe(REDACTED);
+        expect(sentHeaders['x-api-key']).toBe(REDACTED);
+        expect(sentHeaders['x-tenant-secret']).toBe(REDACTED);
+        expect(get.responseHeaders).toBeTypeOf('object');
+        // The API echoes what it got: the query and the bodies, redacted in the response too.
+        expect(get.responseBody).toMatchObject({ query: { page: '2', code: REDACTED } });
+        expect(JSON.stringify(json.requestBody)).toContain('kept');
+        expect(json.responseBody).toMatchObject({
+          body: { values: { password: REDACTED }, plain: 'kept' },
+        });
+        expect(String(form.requestBody)).toContain(`refresh_token=${REDACTED}`);
+      });
+
+      it('logs no headers and no bodies unless asked', async () => {
+        const { lines, logger } = recorder();
+        const { client } = fresh({ log: { logger, level: 'debug' } });
+        expect((await client.post('/json', { json: { a: 1 } })).status).toBe(200);
+        await settled(lines, 1);
+        expect(lines[0]).toMatchObject({ level: 'debug', method: 'POST', status: 200 });
+        for (const field of ['requestHeaders', 'responseHeaders', 'requestBody', 'responseBody']) {
+          expect(lines[0]).not.toHaveProperty(field);
+        }
+      });
     });
   });
+}
+
+/** One line as the contract's recording logger keeps it. */
+interface LoggedLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly [field: string]: unknown;
 }
