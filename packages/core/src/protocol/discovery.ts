@@ -112,6 +112,39 @@ function metadataProblem(fields: Record<string, unknown>, issuer: string): strin
   );
 }
 
+/**
+ * The mutual-TLS alias of an endpoint (RFC 8705 §5): where a client that
+ * presents a certificate sends its requests, or `undefined` when the metadata
+ * names none. An alias that is not an https URL makes the document unusable
+ * for such a client: a `TokenEndpointError` (`malformed`).
+ */
+export function mtlsEndpointAlias(
+  metadata: AuthorizationServerMetadata,
+  field: string,
+  serviceName: string,
+): string | undefined {
+  const aliases = metadata.mtls_endpoint_aliases;
+  if (aliases === undefined || aliases === null) return undefined;
+  const value =
+    typeof aliases === 'object' && !Array.isArray(aliases)
+      ? (aliases as Record<string, unknown>)[field]
+      : aliases;
+  if (value === undefined && typeof aliases === 'object') return undefined;
+  const name = `mtls_endpoint_aliases.${field}`;
+  const problem =
+    typeof aliases !== 'object' || Array.isArray(aliases)
+      ? '`mtls_endpoint_aliases` that is not an object'
+      : (endpointProblem(value, name, new URL(metadata.issuer)) ??
+        (new URL(value as string).protocol === 'https:'
+          ? undefined
+          : `\`${name}\` must be https (mutual TLS), got http:`));
+  if (problem === undefined) return value as string;
+  throw new TokenEndpointError(
+    `The discovery document of issuer ${metadata.issuer} for "${serviceName}" has ${problem}. Fix the server's metadata, or set \`tokenEndpoint\` to its mutual-TLS token endpoint.`,
+    { serviceName, reason: 'malformed' },
+  );
+}
+
 type LocationOutcome =
   | { readonly metadata: AuthorizationServerMetadata }
   | { readonly problem: string; readonly malformed: boolean };
