@@ -1,5 +1,7 @@
 // Private helpers of this repository's tests. The conformance suites are
 // public, in `@forge/testkit/conformance`; nothing of them is re-exported here.
+
+export { type MtlsClientFactory, mtlsAdapterSuite, type TlsMaterial } from './mtls.js';
 export {
   freePort,
   type RedisServer,
