@@ -179,7 +179,7 @@ describe('configuration', () => {
         new ClientCredentialsTokenProvider({ clientId: 'svc', clientAuth, issuer: auth.issuer });
       expect(build).toThrow(ConfigurationError);
       expect(build).toThrow(/dispatcher: new Agent\(\{ connect: \{ cert, key \} \}\)/);
-      expect(build).toThrow(/Browsers and edge workers/);
+      expect(build).toThrow(/Browsers cannot present/);
     }
     expect(
       () =>

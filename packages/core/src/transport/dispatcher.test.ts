@@ -39,7 +39,7 @@ describe('checkDispatcher', () => {
     try {
       expect(() => checkDispatcher(dispatcher)).toThrow(ConfigurationError);
       expect(() => checkDispatcher(dispatcher)).toThrow(
-        /ignores an undici dispatcher.*Deno\.createHttpClient.*Browsers and edge workers/,
+        /ignores an undici dispatcher.*Deno\.createHttpClient.*Browsers cannot present/,
       );
     } finally {
       vi.unstubAllGlobals();

@@ -41,7 +41,7 @@ export function fetchTakesDispatcher(
 
 /** The runtimes where a client certificate can be presented, and how: for error messages. */
 export const CERTIFICATE_HOWTO =
-  "in Node pass `dispatcher: new Agent({ connect: { cert, key } })` (from 'undici'); in Deno or Bun pass a `fetch` that presents it (`Deno.createHttpClient({ cert, key })`, Bun's `tls` option). Browsers and edge workers (Cloudflare Workers, Vercel Edge) cannot present a client certificate from code";
+  "in Node pass `dispatcher: new Agent({ connect: { cert, key } })` (from 'undici'); elsewhere pass a `fetch` that presents it (Deno: `Deno.createHttpClient({ cert, key })`, Bun: its `tls` option, Cloudflare Workers: an mTLS certificate binding's `fetch`). Browsers cannot present a client certificate from code";
 
 /** Validates `dispatcher`: an object with `dispatch`, on a runtime whose `fetch` takes one. */
 export function checkDispatcher(value: unknown): Dispatcher | undefined {
