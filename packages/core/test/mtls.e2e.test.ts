@@ -10,6 +10,7 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
+  AuthorizationCodeFlow,
   ClientCredentialsTokenProvider,
   ConfigurationError,
   DiscoveryCache,
@@ -136,6 +137,39 @@ describe('tls_client_auth and self_signed_tls_client_auth', () => {
     const token = await provider.fetchToken();
     const answer = await callApi(token.accessToken, agentFor(certificate));
     expect(answer).toMatchObject({ status: 200, body: { 'x5t#S256': certificate.thumbprint } });
+  });
+
+  it('the code flow and its refresh go to the alias with the certificate; both tokens are bound', async () => {
+    const { tls } = auth.mtls.clients;
+    const flow = new AuthorizationCodeFlow({
+      clientAuth: tlsClientAuth(tls.clientId),
+      issuer: auth.issuer,
+      redirectUri: auth.redirectUri,
+      scope: 'openid offline_access read',
+      dispatcher: agentFor(tls),
+      discovery: new DiscoveryCache(),
+      ...fast,
+    });
+    const users = new TokenManager(flow);
+    try {
+      const { url, codeVerifier } = await flow.authorizationUrl();
+      const { code } = await auth.authorize(url, { user: 'alice' });
+      const stored = await flow.completeAuthorization(users, 'alice', { code, codeVerifier });
+      expect(stored.refreshToken).toBeTruthy();
+      const refreshes = auth.tokenRequests({ grantType: 'refresh_token', status: 200 });
+      const refreshed = await users.forceRefresh('alice');
+      expect(auth.tokenRequests({ grantType: 'refresh_token', status: 200 })).toBe(refreshes + 1);
+      for (const token of [stored, refreshed]) {
+        const answer = await callApi(token.accessToken, agentFor(tls));
+        expect(answer).toMatchObject({
+          status: 200,
+          body: { sub: 'alice', 'x5t#S256': tls.thumbprint },
+        });
+      }
+      expect((await callApi(refreshed.accessToken, agentFor())).status).toBe(401);
+    } finally {
+      await users.close();
+    }
   });
 
   it('a client without mTLS keeps the regular token endpoint when aliases exist', async () => {
