@@ -125,22 +125,22 @@ export function mtlsEndpointAlias(
 ): string | undefined {
   const aliases = metadata.mtls_endpoint_aliases;
   if (aliases === undefined || aliases === null) return undefined;
-  const value =
-    typeof aliases === 'object' && !Array.isArray(aliases)
-      ? (aliases as Record<string, unknown>)[field]
-      : aliases;
-  if (value === undefined && typeof aliases === 'object') return undefined;
   const name = `mtls_endpoint_aliases.${field}`;
-  const problem =
-    typeof aliases !== 'object' || Array.isArray(aliases)
-      ? '`mtls_endpoint_aliases` that is not an object'
-      : (endpointProblem(value, name, new URL(metadata.issuer)) ??
-        (new URL(value as string).protocol === 'https:'
-          ? undefined
-          : `\`${name}\` must be https (mutual TLS), got http:`));
-  if (problem === undefined) return value as string;
+  let problem: string | undefined;
+  if (typeof aliases !== 'object' || Array.isArray(aliases)) {
+    problem = '`mtls_endpoint_aliases` is not an object';
+  } else {
+    const value = (aliases as Record<string, unknown>)[field];
+    if (value === undefined) return undefined;
+    problem =
+      endpointProblem(value, name, new URL(metadata.issuer)) ??
+      (new URL(value as string).protocol === 'https:'
+        ? undefined
+        : `\`${name}\` must be https (mutual TLS), got http:`);
+    if (problem === undefined) return value as string;
+  }
   throw new TokenEndpointError(
-    `The discovery document of issuer ${metadata.issuer} for "${serviceName}" has ${problem}. Fix the server's metadata, or set \`tokenEndpoint\` to its mutual-TLS token endpoint.`,
+    `The discovery document of issuer ${metadata.issuer} cannot be used for mutual TLS by "${serviceName}": ${problem}. Fix the server's metadata, or set \`tokenEndpoint\` to its mutual-TLS token endpoint.`,
     { serviceName, reason: 'malformed' },
   );
 }

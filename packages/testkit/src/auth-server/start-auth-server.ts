@@ -59,7 +59,12 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const store = new MemoryStore();
   const { clients, metadata } = buildClients(redirectUri, clientScope, keys.client);
   const defaults = defaultClientMetadata(redirectUri, clientScope);
-  const mtls = resolved.mtls ? await startMtlsListener(defaults) : undefined;
+  const mtls = resolved.mtls
+    ? await startMtlsListener(defaults).catch(async (error: unknown) => {
+        await loopback.close();
+        throw error;
+      })
+    : undefined;
 
   const base = buildConfiguration({
     options: resolved,
