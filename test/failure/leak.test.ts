@@ -18,6 +18,7 @@ import { format, inspect } from 'node:util';
 import { withForge as axiosWithForge } from '@forge/axios';
 import { main as forgeCli } from '@forge/cli';
 import {
+  AuthenticationError,
   AuthorizationCodeFlow,
   ClientCredentialsTokenProvider,
   clientSecretJwt,
@@ -27,6 +28,8 @@ import {
   PasswordGrantTokenProvider,
   privateKeyJwt,
   RefreshTokenProvider,
+  selfSignedTlsClientAuth,
+  TokenEndpointError,
   TokenExchangeProvider,
   TokenManager,
   type TokenProvider,
@@ -36,8 +39,8 @@ import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
 import { PostgresTokenStorage } from '@forge/storage-postgres';
-import { skipWithoutPostgres, startPostgres } from '@forge/test-utils';
 import { UnstorageTokenStorage } from '@forge/storage-unstorage';
+import { skipWithoutPostgres, startPostgres } from '@forge/test-utils';
 import {
   type AuthServer,
   type ResourceServer,
@@ -54,6 +57,7 @@ import ky from 'ky';
 import pg from 'pg';
 import pino from 'pino';
 import { firstValueFrom } from 'rxjs';
+import { Agent } from 'undici';
 import { createStorage, defineDriver } from 'unstorage';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { safeJSON } from '../security/support.js';
@@ -842,11 +846,10 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
       await settle(storage.get('after-crash'));
       await settle(Promise.resolve(storage.set('after-crash', token, 60_000)));
       haystack.push(inspect(storage, { depth: 6 }));
-    } finally {
+    } finally 
       await storage.dispose();
       await pool.end().catch(() => {});
       await server.stop();
-    }
     const mine = haystack.slice(start);
     expect(mine.some((text) => text.includes('[forge] [storage-postgres]'))).toBe(true);
     const all = mine.join('\n');
@@ -885,5 +888,122 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
     const all = written.join('\n');
     const leaked = [...needles].filter((needle) => all.includes(needle));
     expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  it('mutual TLS: no private key of a client certificate, and no token, in any log, event or error', async () => {
+    const mtlsAuth = await startAuthServer({ mtls: true });
+    const mtlsApi = await startResourceServer({ auth: mtlsAuth, mtls: true });
+    const agents: Agent[] = [];
+    const { ca, clients } = mtlsAuth.mtls;
+    const stranger = mtlsAuth.mtls.issueCertificate('leak-stranger');
+    const keys = [clients.tls.key, clients.selfSigned.key, stranger.key];
+    const before = needles.size;
+    for (const key of keys)
+      for (const line of key.split('\n')) if (!line.startsWith('-----')) remember(line);
+    expect(needles.size).toBeGreaterThan(before + 3);
+    const dispatcher = (certificate: { cert: string; key: string }, trusted = true) => {
+      const agent = new Agent({
+        connect: { ...(trusted ? { ca } : {}), cert: certificate.cert, key: certificate.key },
+      });
+      agents.push(agent);
+      return agent;
+    };
+    const mtlsCommon = {
+      issuer: mtlsAuth.issuer,
+      fetch: recordingFetch,
+      timeoutMs: 2_000,
+      retry: false,
+    } as const;
+    try {
+      const tls = managerFor(
+        new ClientCredentialsTokenProvider({
+          serviceName: 'mtls-tls',
+          clientId: clients.tls.clientId,
+          clientAuth: 'tls_client_auth',
+          dispatcher: dispatcher(clients.tls),
+          ...mtlsCommon,
+        }),
+      );
+      const selfSigned = managerFor(
+        new ClientCredentialsTokenProvider({
+          serviceName: 'mtls-self-signed',
+          clientAuth: selfSignedTlsClientAuth(clients.selfSigned.clientId),
+          dispatcher: dispatcher(clients.selfSigned),
+          ...mtlsCommon,
+        }),
+      );
+      const unknownCertificate = managerFor(
+        new ClientCredentialsTokenProvider({
+          serviceName: 'mtls-stranger',
+          clientId: clients.tls.clientId,
+          clientAuth: 'tls_client_auth',
+          dispatcher: dispatcher(stranger),
+          ...mtlsCommon,
+        }),
+      );
+      const untrustedServer = managerFor(
+        new ClientCredentialsTokenProvider({
+          serviceName: 'mtls-untrusted',
+          clientId: clients.tls.clientId,
+          clientAuth: 'tls_client_auth',
+          dispatcher: dispatcher(clients.tls, false),
+          ...mtlsCommon,
+        }),
+      );
+      const resource = (
+        certificate: { cert: string; key: string },
+        manager: TokenManager<undefined>,
+      ) => {
+        const through = dispatcher(certificate);
+        return kyWithForge(
+          ky.create({
+            prefix: mtlsApi.url,
+            fetch: (input, init) => fetch(input, { ...init, dispatcher: through } as RequestInit),
+            retry: 0,
+          }),
+          manager,
+        );
+      };
+      await settle(resource(clients.tls, tls).get('orders').json());
+      await settle(resource(clients.selfSigned, selfSigned).get('orders').json());
+      // A stolen token with another certificate: refused, renewed once, refused again.
+      await settle(resource(stranger, tls).get('orders').json());
+      const refused = await unknownCertificate.getToken().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(AuthenticationError);
+      haystack.push(textOf(refused));
+      const unreachable = await untrustedServer.getToken().catch((error: unknown) => error);
+      expect(unreachable).toBeInstanceOf(TokenEndpointError);
+      haystack.push(textOf(unreachable));
+      for (const bad of [
+        () =>
+          new ClientCredentialsTokenProvider({
+            clientId: 'x',
+            clientAuth: 'tls_client_auth',
+            issuer: mtlsAuth.issuer,
+          }),
+        () =>
+          new ClientCredentialsTokenProvider({
+            clientId: 'x',
+            clientAuth: 'tls_client_auth',
+            issuer: mtlsAuth.issuer,
+            dispatcher: { key: stranger.key } as never,
+          }),
+      ]) {
+        try {
+          bad();
+          haystack.push('no error');
+        } catch (error) {
+          haystack.push(textOf(error));
+        }
+      }
+      expect(obtained).toContain('mtls-tls');
+      expect(obtained).toContain('mtls-self-signed');
+      const all = haystack.join('\n');
+      expect(all).not.toContain('PRIVATE KEY');
+      const leaked = [...needles].filter((needle) => all.includes(needle));
+      expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+    } finally {
+      await Promise.all(agents.map((agent) => agent.close()));
+      await mtlsApi.close();
+      await mtlsAuth.close();
+    }
   });
 });

@@ -172,6 +172,18 @@ const expectations = {
       { method: 'POST', path: '/statuses/update', ok: true },
     ]);
   },
+  /**
+   * A certificate client needs a transport that presents a certificate: none is a
+   * ConfigurationError everywhere, a `fetch` is accepted everywhere, and an undici
+   * dispatcher only where `fetch` honours it (Node).
+   */
+  mtlsConfiguration(runtime, answer) {
+    assert.deepEqual(answer, {
+      withoutTransport: 'clientAuth',
+      dispatcher: runtime.startsWith('node ') ? 'built' : 'dispatcher',
+      fetch: 'built',
+    });
+  },
   /** One 401 (the revoked token), one more token request, and the retry answered 200. */
   renewal(servers, answer, tokenRequestsBefore) {
     const basicId = servers.config.basic.clientId;
@@ -257,6 +269,9 @@ for (const runtime of SCRIPTED) {
     });
     it('@forge/oauth1 signs requests an independent verifier accepts', () => {
       expectations.oauth1(servers, result.oauth1);
+    });
+    it('mutual TLS: a dispatcher only where fetch honours one, a ConfigurationError elsewhere', () => {
+      expectations.mtlsConfiguration(result.runtime, result.mtlsConfiguration);
     });
   });
 }
@@ -355,5 +370,8 @@ describe(workerdName, { timeout: SUITE_TIMEOUT_MS }, () => {
   });
   it('@forge/oauth1 signs requests an independent verifier accepts', async () => {
     expectations.oauth1(servers, await step('/oauth1'));
+  });
+  it('mutual TLS: no dispatcher in workerd (a ConfigurationError), a fetch accepted', async () => {
+    expectations.mtlsConfiguration('workerd', await step('/mtls-configuration'));
   });
 });

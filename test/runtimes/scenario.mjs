@@ -91,6 +91,33 @@ export function createSteps(config, fetchFn = globalThis.fetch) {
       });
       return { get: get.status, post: post.status };
     },
+    /**
+     * Mutual TLS is configuration only here: which transports a certificate
+     * client accepts. An option name is a ConfigurationError naming it;
+     * `built` means the provider was made.
+     */
+    mtlsConfiguration() {
+      const outcome = (options) => {
+        try {
+          new ClientCredentialsTokenProvider({
+            clientId: 'mtls-client',
+            clientAuth: 'tls_client_auth',
+            tokenEndpoint: config.tokenEndpoint,
+            ...options,
+          });
+          return 'built';
+        } catch (error) {
+          return error?.code === 'FORGE_CONFIGURATION'
+            ? error.option
+            : `${error?.name}: ${error?.message}`;
+        }
+      };
+      return {
+        withoutTransport: outcome({}),
+        dispatcher: outcome({ dispatcher: { dispatch: () => true } }),
+        fetch: outcome({ fetch: fetchFn }),
+      };
+    },
     async close() {
       await basic.close();
       await keyJwt.close();
@@ -113,6 +140,7 @@ export async function runAll(config) {
     results.afterRevocation = await steps.basic();
     results.foreign = await steps.foreign();
     results.oauth1 = await steps.oauth1();
+    results.mtlsConfiguration = steps.mtlsConfiguration();
     return results;
   } finally {
     await steps.close();

@@ -12,6 +12,7 @@ const routes = {
   '/private-key-jwt': () => steps.privateKeyJwt(),
   '/foreign': () => steps.foreign(),
   '/oauth1': () => steps.oauth1(),
+  '/mtls-configuration': () => steps.mtlsConfiguration(),
 };
 
 export default {

@@ -26,6 +26,7 @@ export {
 } from './client-auth/jwt-methods.js';
 export type { AsymmetricAlgorithm, SigningKey } from './client-auth/keys.js';
 export { clientSecretBasic, clientSecretPost, none } from './client-auth/secret-methods.js';
+export { selfSignedTlsClientAuth, tlsClientAuth } from './client-auth/tls-methods.js';
 export type { ClientAuth, ClientAuthMethod, ClientAuthRequest } from './client-auth/types.js';
 export {
   AuthenticationError,
@@ -160,5 +161,6 @@ export {
   type TokenStorage,
 } from './storage.js';
 export { isToken, Token, type TokenInit, type TokenJSON } from './token.js';
+export type { Dispatcher } from './transport/dispatcher.js';
 export type { RetryOptions, TransportOptions } from './transport/options.js';
 export type { MaybePromise } from './types.js';

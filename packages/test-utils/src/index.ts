@@ -10,6 +10,7 @@ export {
   startTokenEndpoint,
   type TokenEndpoint,
 } from './fleet/token-endpoint.js';
+export { type MtlsClientFactory, mtlsAdapterSuite, type TlsMaterial } from './mtls.js';
 export {
   type PostgresServer,
   pgbouncerAvailable,

@@ -23,6 +23,8 @@ export type {
   JwtBearerKit,
   TokenExchangeKit,
 } from './auth-server/types.js';
+export type { TestCertificate } from './mtls/certificates.js';
+export type { MtlsClient, MtlsClients, MtlsKit } from './mtls/kit.js';
 export type { ResourceRequestFilter, ResourceRequestRecord } from './resource-server/counters.js';
 export type {
   ResourceRequest,

@@ -1,7 +1,8 @@
 import type { MaybePromise } from '../types.js';
 
 /**
- * The client authentication methods of RFC 6749, RFC 7523 and OpenID Connect.
+ * The client authentication methods of RFC 6749, RFC 7523, OpenID Connect and
+ * RFC 8705 (mutual TLS).
  * @example
  * ```ts
  * const method: ClientAuthMethod = 'private_key_jwt';
@@ -13,6 +14,8 @@ export type ClientAuthMethod =
   | 'client_secret_post'
   | 'client_secret_jwt'
   | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none';
 
 /**
@@ -40,7 +43,8 @@ export interface ClientAuthRequest {
 /**
  * How a client proves its identity at the token endpoint. Make one with
  * {@link clientSecretBasic}, {@link clientSecretPost}, {@link clientSecretJwt},
- * {@link privateKeyJwt} or {@link none}; the secret stays inside it and never
+ * {@link privateKeyJwt}, {@link tlsClientAuth}, {@link selfSignedTlsClientAuth}
+ * or {@link none}; the secret stays inside it and never
  * shows in `util.inspect`, `JSON.stringify` or an error.
  *
  * @example

@@ -112,6 +112,39 @@ function metadataProblem(fields: Record<string, unknown>, issuer: string): strin
   );
 }
 
+/**
+ * The mutual-TLS alias of an endpoint (RFC 8705 §5): where a client that
+ * presents a certificate sends its requests, or `undefined` when the metadata
+ * names none. An alias that is not an https URL makes the document unusable
+ * for such a client: a `TokenEndpointError` (`malformed`).
+ */
+export function mtlsEndpointAlias(
+  metadata: AuthorizationServerMetadata,
+  field: string,
+  serviceName: string,
+): string | undefined {
+  const aliases = metadata.mtls_endpoint_aliases;
+  if (aliases === undefined || aliases === null) return undefined;
+  const name = `mtls_endpoint_aliases.${field}`;
+  let problem: string | undefined;
+  if (typeof aliases !== 'object' || Array.isArray(aliases)) {
+    problem = '`mtls_endpoint_aliases` is not an object';
+  } else {
+    const value = (aliases as Record<string, unknown>)[field];
+    if (value === undefined) return undefined;
+    problem =
+      endpointProblem(value, name, new URL(metadata.issuer)) ??
+      (new URL(value as string).protocol === 'https:'
+        ? undefined
+        : `\`${name}\` must be https (mutual TLS), got http:`);
+    if (problem === undefined) return value as string;
+  }
+  throw new TokenEndpointError(
+    `The discovery document of issuer ${metadata.issuer} cannot be used for mutual TLS by "${serviceName}": ${problem}. Fix the server's metadata, or set \`tokenEndpoint\` to its mutual-TLS token endpoint.`,
+    { serviceName, reason: 'malformed' },
+  );
+}
+
 type LocationOutcome =
   | { readonly metadata: AuthorizationServerMetadata }
   | { readonly problem: string; readonly malformed: boolean };

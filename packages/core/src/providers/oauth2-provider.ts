@@ -1,6 +1,10 @@
 import type { ClientAuth } from '../client-auth/types.js';
 import { INSPECT } from '../client-auth/validate.js';
-import { type DiscoveryCache, defaultDiscoveryCache } from '../protocol/discovery.js';
+import {
+  type DiscoveryCache,
+  defaultDiscoveryCache,
+  mtlsEndpointAlias,
+} from '../protocol/discovery.js';
 import { type PreviousGrant, parseTokenResponse } from '../protocol/token-response.js';
 import type { TokenProvider, TokenRequestContext } from '../provider.js';
 import type { Token } from '../token.js';
@@ -14,6 +18,7 @@ import {
   type ParamValue,
   resolveClientAuth,
   resolveEndpoint,
+  resolveMtls,
 } from './options.js';
 import { secretsOf } from './secrets.js';
 
@@ -69,6 +74,7 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
   readonly #discovery: DiscoveryCache;
   readonly #defaultLifetimeMs: number | undefined;
   readonly #extraParams: Readonly<Record<string, ParamValue>>;
+  readonly #mtls: boolean;
 
   constructor(options: OAuthClientOptions, config: { clientOptional?: boolean } = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -81,6 +87,7 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
     this.#tokenEndpoint = tokenEndpoint;
     this.#issuer = issuer;
     this.#transport = resolveTransport(options);
+    this.#mtls = resolveMtls(options, this.#clientAuth);
     this.#discovery = options.discovery ?? defaultDiscoveryCache;
     this.#defaultLifetimeMs = checkLifetime(options.defaultLifetimeMs);
     this.#extraParams = checkExtraParams(options.extraParams);
@@ -113,10 +120,23 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
     return this.#issuer;
   }
 
-  /** The token endpoint: the `tokenEndpoint` option, or discovered from `issuer` (once). */
+  /**
+   * The token endpoint: the `tokenEndpoint` option, or discovered from
+   * `issuer` (once); with mutual TLS, discovery's
+   * `mtls_endpoint_aliases.token_endpoint` when it names one (RFC 8705 §5).
+   */
   async tokenEndpoint(signal?: AbortSignal): Promise<string> {
     if (this.#tokenEndpoint) return this.#tokenEndpoint;
-    return (await this.metadata(signal)).token_endpoint;
+    const metadata = await this.metadata(signal);
+    const alias = this.#mtls
+      ? mtlsEndpointAlias(metadata, 'token_endpoint', this.serviceName)
+      : undefined;
+    return alias ?? metadata.token_endpoint;
+  }
+
+  /** Whether this provider presents a TLS client certificate (`mtls`, or a certificate client authentication). */
+  get mtls(): boolean {
+    return this.#mtls;
   }
 
   /** The issuer's discovered metadata (only with the `issuer` option). */

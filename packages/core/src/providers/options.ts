@@ -1,10 +1,17 @@
 import { clientSecretJwt, privateKeyJwt } from '../client-auth/jwt-methods.js';
 import type { SigningKey } from '../client-auth/keys.js';
 import { clientSecretBasic, clientSecretPost, none } from '../client-auth/secret-methods.js';
+import {
+  CERTIFICATE_METHODS,
+  isCertificateMethod,
+  selfSignedTlsClientAuth,
+  tlsClientAuth,
+} from '../client-auth/tls-methods.js';
 import type { ClientAuth, ClientAuthMethod } from '../client-auth/types.js';
 import { describe, requireString } from '../client-auth/validate.js';
 import { ConfigurationError } from '../errors.js';
 import type { DiscoveryCache } from '../protocol/discovery.js';
+import { CERTIFICATE_HOWTO } from '../transport/dispatcher.js';
 import type { TransportOptions } from '../transport/options.js';
 
 /**
@@ -56,6 +63,15 @@ export interface OAuthClientOptions extends TransportOptions {
   readonly extraParams?: Readonly<Record<string, ParamValue>>;
   /** Where discovered metadata is cached. Default: one cache shared by all providers. */
   readonly discovery?: DiscoveryCache;
+  /**
+   * The client presents a TLS client certificate (RFC 8705) through
+   * `dispatcher` or `fetch`: token requests go to the `mtls_endpoint_aliases`
+   * token endpoint when discovery names one, and the server may bind the
+   * tokens to the certificate. Implied by `tls_client_auth` and
+   * `self_signed_tls_client_auth`; set it for certificate-bound tokens with
+   * another client authentication. Default `false`.
+   */
+  readonly mtls?: boolean;
 }
 
 const METHODS: readonly ClientAuthMethod[] = [
@@ -63,6 +79,7 @@ const METHODS: readonly ClientAuthMethod[] = [
   'client_secret_post',
   'client_secret_jwt',
   'private_key_jwt',
+  ...CERTIFICATE_METHODS,
   'none',
 ];
 
@@ -145,9 +162,43 @@ export function resolveClientAuth(
         throw new ConfigurationError('privateKey', 'is required for `private_key_jwt`');
       }
       return privateKeyJwt(clientId, options.privateKey);
+    case 'tls_client_auth':
+      return tlsClientAuth(clientId);
+    case 'self_signed_tls_client_auth':
+      return selfSignedTlsClientAuth(clientId);
     default:
       return none(clientId);
   }
+}
+
+/**
+ * Whether the provider presents a client certificate: `mtls: true`, or a
+ * certificate client authentication. Either needs a transport that can present
+ * one (`dispatcher` or `fetch`); without it this is a `ConfigurationError`
+ * rather than an `invalid_client` from the server on the first request.
+ */
+export function resolveMtls(
+  options: OAuthClientOptions,
+  clientAuth: ClientAuth | undefined,
+): boolean {
+  if (options.mtls !== undefined && typeof options.mtls !== 'boolean') {
+    throw new ConfigurationError('mtls', 'must be true or false');
+  }
+  const byMethod = clientAuth !== undefined && isCertificateMethod(clientAuth.method);
+  if (byMethod && options.mtls === false) {
+    throw new ConfigurationError(
+      'mtls',
+      `is false, but \`${clientAuth.method}\` authenticates with a TLS client certificate; leave \`mtls\` out`,
+    );
+  }
+  const mtls = byMethod || options.mtls === true;
+  if (mtls && options.dispatcher === undefined && options.fetch === undefined) {
+    throw new ConfigurationError(
+      byMethod ? 'clientAuth' : 'mtls',
+      `${byMethod ? `\`${clientAuth.method}\`` : '`mtls: true`'} needs a transport that presents the TLS client certificate, and the platform \`fetch\` presents none: ${CERTIFICATE_HOWTO}.`,
+    );
+  }
+  return mtls;
 }
 
 /** Validates the endpoint options: `tokenEndpoint` or `issuer`, both absolute http(s) URLs. */

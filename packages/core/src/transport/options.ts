@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { checkDispatcher, type Dispatcher, withDispatcher } from './dispatcher.js';
 
 /**
  * How failed token requests are retried: network errors, timeouts, 5xx and
@@ -46,6 +47,13 @@ export interface TransportOptions {
   /** The `fetch` to use (a proxy-aware one, or an instrumented one). Default `globalThis.fetch`. */
   readonly fetch?: typeof fetch;
   /**
+   * An undici dispatcher every request of this provider goes through (Node
+   * only): an `Agent` with `connect: { cert, key }` presents a TLS client
+   * certificate, for `tls_client_auth` and certificate-bound tokens. On a
+   * runtime whose `fetch` ignores dispatchers it is a `ConfigurationError`.
+   */
+  readonly dispatcher?: Dispatcher;
+  /**
    * The largest response body read from the token endpoint (and, for a
    * provider with `issuer`, from the discovery document), in bytes. Enforced
    * while the body streams in; a larger body is a `TokenEndpointError` with
@@ -71,6 +79,8 @@ export interface ResolvedTransport {
   readonly maxDelayMs: number;
   readonly maxTotalMs: number;
   readonly fetch: typeof fetch | undefined;
+  /** The `dispatcher` option; `fetch` already sends through it. */
+  readonly dispatcher: Dispatcher | undefined;
   readonly maxResponseBytes: number;
   readonly maxRetryAfterMs: number;
 }
@@ -116,13 +126,15 @@ export function resolveTransport(options: TransportOptions = {}): ResolvedTransp
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new ConfigurationError('fetch', 'must be a fetch function');
   }
+  const dispatcher = checkDispatcher(options.dispatcher);
   return {
     timeoutMs: positive(options.timeoutMs, 10_000, 'timeoutMs'),
     maxAttempts,
     baseDelayMs: positive(retry.baseDelayMs, 200, 'retry.baseDelayMs'),
     maxDelayMs: positive(retry.maxDelayMs, 5_000, 'retry.maxDelayMs'),
     maxTotalMs: positive(retry.maxTotalMs, 30_000, 'retry.maxTotalMs'),
-    fetch: options.fetch,
+    fetch: dispatcher ? withDispatcher(options.fetch, dispatcher) : options.fetch,
+    dispatcher,
     maxResponseBytes: byteLimit(
       options.maxResponseBytes,
       DEFAULT_MAX_RESPONSE_BYTES,

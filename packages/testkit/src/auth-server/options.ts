@@ -38,6 +38,13 @@ export interface AuthServerOptions {
   readonly users?: readonly TestUser[];
   /** Scopes the server and its ready-made clients accept, besides `openid` and `offline_access`. Default `['read', 'write', 'admin']`. */
   readonly scopes?: readonly string[];
+  /**
+   * Mutual TLS (RFC 8705): a second, HTTPS listener that asks for a client
+   * certificate, named in discovery's `mtls_endpoint_aliases`; clients for
+   * `tls_client_auth` and `self_signed_tls_client_auth`; access tokens bound to
+   * the certificate. Test certificates are made at start. See `auth.mtls`. Default `false`.
+   */
+  readonly mtls?: boolean;
 }
 
 /**
@@ -54,6 +61,7 @@ export interface ResolvedAuthServerOptions {
   readonly rotateRefreshTokens: boolean;
   readonly users: readonly TestUser[];
   readonly scopes: readonly string[];
+  readonly mtls: boolean;
 }
 
 /**
@@ -109,6 +117,8 @@ export function resolveAuthServerOptions(
       );
     }
   });
+  const mtls = options.mtls ?? false;
+  if (typeof mtls !== 'boolean') throw new TestkitError('must be true or false', 'mtls');
   const scopes = options.scopes ?? ['read', 'write', 'admin'];
   if (!Array.isArray(scopes)) throw new TestkitError('must be an array of scope names', 'scopes');
   scopes.forEach((scope: unknown, index) => {
@@ -133,5 +143,6 @@ export function resolveAuthServerOptions(
     rotateRefreshTokens: rotate,
     users: users.map((user) => ({ username: user.username, password: user.password })),
     scopes: [...new Set(scopes)],
+    mtls,
   };
 }

@@ -1,4 +1,7 @@
 import type { ClientMetadata, Provider } from 'oidc-provider';
+import { withMtls } from '../mtls/configuration.js';
+import type { MtlsKit } from '../mtls/kit.js';
+import { startMtlsListener } from '../mtls/start.js';
 import { TestkitError } from '../shared/errors.js';
 import { listenOnLoopback } from '../shared/listen.js';
 import { buildAuthorizationUrl, driveAuthorization } from './authorize.js';
@@ -39,6 +42,10 @@ import type { AuthServer } from './types.js';
  * await auth.close();
  * ```
  */
+export async function startAuthServer(
+  options: AuthServerOptions & { readonly mtls: true },
+): Promise<AuthServer & { readonly mtls: MtlsKit }>;
+export async function startAuthServer(options?: AuthServerOptions): Promise<AuthServer>;
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
   const resolved = resolveAuthServerOptions(options);
   // Both cached per process: only the first start pays for them.
@@ -51,20 +58,29 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   const clientScope = `openid offline_access ${scope}`;
   const store = new MemoryStore();
   const { clients, metadata } = buildClients(redirectUri, clientScope, keys.client);
+  const defaults = defaultClientMetadata(redirectUri, clientScope);
+  const mtls = resolved.mtls
+    ? await startMtlsListener(defaults).catch(async (error: unknown) => {
+        await loopback.close();
+        throw error;
+      })
+    : undefined;
 
-  const configuration = buildConfiguration({
+  const base = buildConfiguration({
     options: resolved,
     store,
-    clients: metadata,
+    clients: [...metadata, ...(mtls?.metadata ?? [])],
     signingKey: keys.signing,
     scope,
     errors,
   });
+  const configuration = mtls ? withMtls(base, mtls.kit.endpointAliases) : base;
   let provider: Provider;
   try {
     provider = await quietly(() => new oidc.Provider(issuer, configuration));
   } catch (cause) {
     await loopback.close();
+    await mtls?.loopback.close();
     throw new TestkitError('oidc-provider refused the configuration', undefined, { cause });
   }
 
@@ -91,9 +107,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 
   provider.use(tokenEndpointMiddleware(faults, log, pending));
 
-  loopback.setHandler(createRequestHandler(provider, resolved.users));
+  const handler = createRequestHandler(provider, resolved.users);
+  loopback.setHandler(handler);
+  mtls?.loopback.setHandler(handler);
 
-  const defaults = defaultClientMetadata(redirectUri, clientScope);
   let closed: Promise<void> | undefined;
   const server: AuthServer = {
     issuer,
@@ -107,6 +124,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     users: resolved.users,
     options: resolved,
     provider,
+    mtls: mtls?.kit,
     faults,
     jwtBearer: {
       trustedIssuer,
@@ -177,7 +195,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         faults.clear();
         for (const release of pending) release();
         pending.clear();
-        await loopback.close();
+        await Promise.all([loopback.close(), mtls?.loopback.close()]);
         store.clear();
         issued.clear();
       })();
@@ -189,6 +207,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     provider,
     issueSequence: (token) => issued.get(token),
     lastIssued: () => sequence,
+    tls: mtls?.tls,
   });
   return server;
 }

@@ -1,3 +1,4 @@
+import type { MtlsKit } from '../mtls/kit.js';
 import type { AuthorizeLogin, AuthorizeOptions, AuthorizeResult } from './authorize.js';
 import type { ReadyClients } from './client-types.js';
 import type { TokenRequestFilter, TokenRequestRecord } from './counters.js';
@@ -92,6 +93,8 @@ export interface AuthServer {
     request: AuthorizeOptions | string | URL,
     login?: AuthorizeLogin,
   ): Promise<AuthorizeResult>;
+  /** The mutual-TLS listener, certificates and clients, when started with `{ mtls: true }`; otherwise `undefined`. */
+  readonly mtls: MtlsKit | undefined;
   /** Fault switch on the token endpoint. */
   readonly faults: FaultSwitch;
   /** Token-endpoint requests so far (faulted ones included), optionally for one client id or matching a filter. */

@@ -35,6 +35,8 @@ export interface TokenInfo {
   readonly audience: string | readonly string[] | undefined;
   /** Grant type the token came from, such as `client_credentials`. */
   readonly grantType: string | undefined;
+  /** `cnf.x5t#S256` of a certificate-bound token (RFC 8705), `undefined` for a plain bearer token. */
+  readonly certificateThumbprint: string | undefined;
 }
 
 /**
@@ -85,4 +87,11 @@ export interface ResourceServerOptions {
    * starts with `/public/`.
    */
   readonly routes?: Readonly<Record<string, ResourceRoute>>;
+  /**
+   * Serve HTTPS and ask each client for a certificate (mutual TLS): the
+   * server certificate is issued by `auth.mtls.ca`, so `auth` must have been
+   * started with `{ mtls: true }`. On either listener a certificate-bound token
+   * is accepted only with the certificate it is bound to. Default `false`.
+   */
+  readonly mtls?: boolean;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { internals } from '../auth-server/internal.js';
 import { TestkitError } from '../shared/errors.js';
 import { listenOnLoopback, readBody } from '../shared/listen.js';
+import { certificateBindingProblem } from './certificate-binding.js';
 import {
   type ResourceRequestLog as Log,
   type ResourceRequestFilter,
@@ -27,7 +28,7 @@ import { validateToken } from './validate-token.js';
  * ```
  */
 export interface ResourceServer {
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT`, or `https://…` with `{ mtls: true }`. */
   readonly url: string;
   /** Every access token issued so far is refused from now on; tokens issued later are accepted. */
   revokeAll(): void;
@@ -99,7 +100,7 @@ function findRoute(
 /**
  * Starts a protected API on 127.0.0.1 on a free port that accepts only access
  * tokens issued by `auth` (and not revoked): any path answers
- * `200 { ok, path, method, query, body, client_id, sub, scope, aud }` with a valid
+ * `200 { ok, path, method, query, body, client_id, sub, scope, aud, gty, x5t#S256 }` with a valid
  * bearer token and `401` with `WWW-Authenticate: Bearer … error="invalid_token"`
  * otherwise. `/health` and `/public/*` need no token; `/redirect?to=URL` answers 302.
  *
@@ -137,7 +138,16 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
       );
     }
   }
-  const loopback = await listenOnLoopback();
+  if (options.mtls !== undefined && typeof options.mtls !== 'boolean') {
+    throw new TestkitError('must be true or false', 'startResourceServer({ mtls })');
+  }
+  if (options.mtls && !auth.tls) {
+    throw new TestkitError(
+      'needs an authorization server started with { mtls: true } (its test CA issues the certificates)',
+      'startResourceServer({ mtls })',
+    );
+  }
+  const loopback = await listenOnLoopback(options.mtls ? auth.tls : undefined);
   const log: Log = new ResourceRequestLog();
   let revokedThrough = 0;
 
@@ -166,6 +176,8 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
       if (!match?.[1]) return unauthorized('the Authorization header is not a Bearer token');
       const verdict = await validateToken(auth, match[1], revokedThrough, options.audience);
       if (!verdict.valid) return unauthorized(verdict.reason);
+      const unbound = certificateBindingProblem(verdict.info.certificateThumbprint, req.socket);
+      if (unbound) return unauthorized(unbound);
       token = verdict.info;
     }
     const route = findRoute(routes, method, path);
@@ -182,6 +194,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
         scope: token?.scope,
         aud: token?.audience,
         gty: token?.grantType,
+        'x5t#S256': token?.certificateThumbprint,
       },
     };
   };

@@ -1,5 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+
+/**
+ * Serve HTTPS with this certificate, asking every client for a certificate
+ * issued by `ca` (or a self-signed one): asked, not required, so a client
+ * without one still reaches the handler and gets a proper OAuth answer.
+ */
+export interface LoopbackTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+}
 
 /** A loopback HTTP server whose handler is set once the port is known. */
 export interface LoopbackServer {
@@ -14,15 +26,18 @@ export interface LoopbackServer {
  * Listens on 127.0.0.1 on a free port. The handler comes later because the
  * authorization server's issuer (and so its configuration) contains the port.
  */
-export async function listenOnLoopback(): Promise<LoopbackServer> {
+export async function listenOnLoopback(tls?: LoopbackTls): Promise<LoopbackServer> {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (handler) handler(req, res);
     else {
       res.statusCode = 503;
       res.end();
     }
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: false }, handle)
+    : createServer(handle);
   // Tests hit these servers in tight loops; a keep-alive socket left idle must
   // not keep the process alive after the test ends.
   server.keepAliveTimeout = 1_000;
@@ -40,7 +55,7 @@ export async function listenOnLoopback(): Promise<LoopbackServer> {
   return {
     server,
     port,
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     setHandler(next) {
       handler = next;
     },
