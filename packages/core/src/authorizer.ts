@@ -24,6 +24,11 @@ export interface AuthorizationRequest {
    * manager's default token.
    */
   readonly key?: unknown;
+  /**
+   * On a retry after a 401: what the request that got the 401 carried, so an
+   * authorizer can bound its own retries (a DPoP nonce retry).
+   */
+  readonly previous?: Authorization | undefined;
 }
 
 /** What an {@link Authorizer} adds to a request. */

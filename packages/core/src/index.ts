@@ -28,6 +28,18 @@ export type { AsymmetricAlgorithm, SigningKey } from './client-auth/keys.js';
 export { clientSecretBasic, clientSecretPost, none } from './client-auth/secret-methods.js';
 export type { ClientAuth, ClientAuthMethod, ClientAuthRequest } from './client-auth/types.js';
 export {
+  DPoP,
+  type DPoPOptions,
+  type DPoPProofRequest,
+  type DPoPResponseHeaders,
+} from './dpop/dpop.js';
+export {
+  type DPoPAlgorithm,
+  type DPoPJwk,
+  type DPoPKeyInput,
+  jwkThumbprint,
+} from './dpop/key.js';
+export {
   AuthenticationError,
   type AuthenticationErrorDetails,
   ConfigurationError,

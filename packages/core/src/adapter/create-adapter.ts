@@ -240,6 +240,7 @@ export function createAdapter(
       attempt:
         retryOf !== undefined ? retryOf.request.attempt + 1 : (continues?.request.attempt ?? 0),
       key: undefined as unknown,
+      previous: retryOf?.authorization,
     };
     const earlier = retryOf ?? continues;
     if (earlier !== undefined) described.key = earlier.request.key;
