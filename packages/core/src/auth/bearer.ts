@@ -34,6 +34,9 @@ interface DPoPState {
   readonly token: Token;
   /** Nonce retries spent before this send. */
   readonly nonceRetries: number;
+  /** The nonce and clock offset the proof was made with. */
+  readonly nonce: string | undefined;
+  readonly offsetMs: number;
   /** Set by `onUnauthorized` when the retry it allows is a nonce retry. */
   nonceRetry: boolean;
 }
@@ -139,13 +142,15 @@ export function bearer<TKey>(
     const nonceRetries = isDPoPState(before)
       ? before.nonceRetries + (before.nonceRetry ? 1 : 0)
       : 0;
+    const nonce = key.nonce(request.url);
+    const offsetMs = key.clockOffsetMs(request.url);
     const proof = await key.proof({
       method: request.method,
       url: request.url,
       accessToken: token.accessToken,
       thumbprint: token.jkt,
     });
-    const state: DPoPState = { token, nonceRetries, nonceRetry: false };
+    const state: DPoPState = { token, nonceRetries, nonce, offsetMs, nonceRetry: false };
     return { headers: { authorization: token.authorizationHeader, dpop: proof }, state };
   };
 
@@ -187,7 +192,12 @@ export function bearer<TKey>(
         if (isDPoPError(refused)) {
           // RFC 9449 §9: the proof, not the token, was refused. One retry, and
           // only when the answer taught us something (a nonce, the server's clock).
-          const changed = dpop.observe(request.url, headerGetter(response.headers), true);
+          dpop.observe(request.url, headerGetter(response.headers), true);
+          // Compared with what the proof used, not with what was held: the
+          // adapter may have noted this answer's nonce already.
+          const changed =
+            dpop.nonce(request.url) !== bound.nonce ||
+            dpop.clockOffsetMs(request.url) !== bound.offsetMs;
           if (!changed || bound.nonceRetries > 0) return GIVE_UP;
           bound.nonceRetry = true;
           return RETRY_NOW;

@@ -1,7 +1,7 @@
 /** The DPoP errors of RFC 9449 a server may answer with. */
 export type DPoPErrorCode = 'use_dpop_nonce' | 'invalid_dpop_proof';
 
-const DPOP_CHALLENGE = /(?:^|,)\s*DPoP\b([^]*)/i;
+const DPOP_CHALLENGE = /(?:^|,)\s*DPoP\b([\s\S]*)/i;
 const ERROR_PARAM = /\berror\s*=\s*"?([A-Za-z_]+)/;
 
 /**

@@ -212,6 +212,11 @@ export class DPoP {
     return this.#keys.has(thumbprint);
   }
 
+  /** How far the clock of the server at `url` is from ours, as proofs for it use it (bounded). */
+  clockOffsetMs(url: string): number {
+    return this.#servers.offsetMs(url);
+  }
+
   /** The latest nonce the server at `url` sent, if any. */
   nonce(url: string): string | undefined {
     return this.#servers.nonce(url);

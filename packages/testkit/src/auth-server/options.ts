@@ -38,6 +38,13 @@ export interface AuthServerOptions {
   readonly users?: readonly TestUser[];
   /** Scopes the server and its ready-made clients accept, besides `openid` and `offline_access`. Default `['read', 'write', 'admin']`. */
   readonly scopes?: readonly string[];
+  /**
+   * DPoP (RFC 9449), oidc-provider's own: `true` issues DPoP-bound tokens to
+   * requests that carry a proof (ES256, PS256, EdDSA); `{ nonce: true }`
+   * also demands a server nonce (`400 use_dpop_nonce` with `DPoP-Nonce`).
+   * Default off: the server then ignores proofs and issues Bearer tokens.
+   */
+  readonly dpop?: boolean | { readonly nonce?: boolean };
 }
 
 /**
@@ -54,6 +61,8 @@ export interface ResolvedAuthServerOptions {
   readonly rotateRefreshTokens: boolean;
   readonly users: readonly TestUser[];
   readonly scopes: readonly string[];
+  /** `false`, or DPoP on with or without required nonces. */
+  readonly dpop: false | { readonly nonce: boolean };
 }
 
 /**
@@ -133,5 +142,16 @@ export function resolveAuthServerOptions(
     rotateRefreshTokens: rotate,
     users: users.map((user) => ({ username: user.username, password: user.password })),
     scopes: [...new Set(scopes)],
+    dpop: resolveDpop(options.dpop),
   };
+}
+
+function resolveDpop(value: unknown): false | { readonly nonce: boolean } {
+  if (value === undefined || value === false) return false;
+  if (value === true) return { nonce: false };
+  const nonce = (value as { nonce?: unknown } | null)?.nonce ?? false;
+  if (typeof value !== 'object' || typeof nonce !== 'boolean') {
+    throw new TestkitError('must be true, false or { nonce: boolean }', 'dpop');
+  }
+  return { nonce };
 }

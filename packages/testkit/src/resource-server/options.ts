@@ -35,6 +35,8 @@ export interface TokenInfo {
   readonly audience: string | readonly string[] | undefined;
   /** Grant type the token came from, such as `client_credentials`. */
   readonly grantType: string | undefined;
+  /** Thumbprint of the key a DPoP-bound token is bound to (`cnf.jkt`); `undefined` for a bearer token. */
+  readonly jkt?: string | undefined;
 }
 
 /**
@@ -85,4 +87,16 @@ export interface ResourceServerOptions {
    * starts with `/public/`.
    */
   readonly routes?: Readonly<Record<string, ResourceRoute>>;
+  /**
+   * DPoP-bound tokens are always checked with their proof (signature, `typ`,
+   * `htm`, `htu`, `iat`, `ath`, `jti` replay, the key's thumbprint against
+   * `cnf.jkt`), and refused as Bearer. These switches add resource-server
+   * nonces (`nonce: true`: one nonce until `api.rotateDpopNonce()`;
+   * `'every-request'`: each nonce is good once, the next one comes on every
+   * answer) and a server clock `clockOffsetSeconds` away from the real one.
+   */
+  readonly dpop?: {
+    readonly nonce?: boolean | 'every-request';
+    readonly clockOffsetSeconds?: number;
+  };
 }

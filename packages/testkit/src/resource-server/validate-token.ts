@@ -41,6 +41,7 @@ export async function validateToken(
       scope: found.scope || undefined,
       audience: aud,
       grantType: isUserToken ? found.gty : 'client_credentials',
+      jkt: (found as { jkt?: string }).jkt,
     },
   };
 }
