@@ -14,6 +14,7 @@ export type {
   Authorization,
   AuthorizationRequest,
   Authorizer,
+  ResponseHeaderLookup,
   RetryDecision,
   UnauthorizedResponse,
 } from './authorizer.js';

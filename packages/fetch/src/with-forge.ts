@@ -286,6 +286,7 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
         if (answer !== response) Object.defineProperty(answer, 'redirected', { value: true });
       }
+      if (forge.observesResponses) forge.observe(answered, answer);
       if (answer.status !== 401 || answered === undefined) {
         copies?.release();
         return answer;

@@ -398,6 +398,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
         response = followed.response;
         answered = followed.sent;
       }
+      if (forge.observesResponses) forge.observe(answered, response);
       if (response.status !== 401 || sent === undefined || answered === undefined) {
         return response;
       }

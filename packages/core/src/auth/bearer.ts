@@ -2,6 +2,7 @@ import type {
   Authorization,
   AuthorizationRequest,
   Authorizer,
+  ResponseHeaderLookup,
   RetryDecision,
   UnauthorizedResponse,
 } from '../authorizer.js';
@@ -220,5 +221,16 @@ export function bearer<TKey>(
       }
     },
     mayRedirect: compiled.mayRedirect,
+    ...(dpop === undefined
+      ? {}
+      : {
+          onResponse(
+            request: AuthorizationRequest,
+            response: { readonly headers: ResponseHeaderLookup },
+            authorization: Authorization,
+          ): void {
+            if (isDPoPState(authorization.state)) dpop.observe(request.url, response.headers);
+          },
+        }),
   });
 }
