@@ -4,8 +4,8 @@ import { ConfigurationError } from '../errors.js';
 /** The JWS algorithms a DPoP key may use (RFC 9449 §5.1 asks for asymmetric ones only). */
 export type DPoPAlgorithm = 'ES256' | 'PS256' | 'EdDSA';
 
-/** A public or private JWK as plain JSON. */
-export type DPoPJwk = Readonly<Record<string, unknown>> & { readonly kty: string };
+/** A private JWK as plain JSON (what `crypto.subtle.exportKey('jwk', privateKey)` returns). */
+export type DPoPJwk = JsonWebKey;
 
 /** A key pair to sign DPoP proofs with: a Web Crypto pair, or a private JWK. */
 export type DPoPKeyInput = CryptoKeyPair | DPoPJwk;
@@ -63,7 +63,7 @@ export function isDPoPAlgorithm(value: unknown): value is DPoPAlgorithm {
   return ALGORITHMS.includes(value as DPoPAlgorithm);
 }
 
-function algorithmOfJwk(jwk: DPoPJwk): DPoPAlgorithm | undefined {
+function algorithmOfJwk(jwk: JsonWebKey): DPoPAlgorithm | undefined {
   if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
   if (jwk.kty === 'RSA') return 'PS256';
@@ -215,5 +215,5 @@ export async function importDPoPKey(
       cause: new Error(cause instanceof Error ? cause.name : 'ImportError'),
     });
   }
-  return material(alg, privateKey, input);
+  return material(alg, privateKey, input as Readonly<Record<string, unknown>>);
 }
