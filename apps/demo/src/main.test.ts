@@ -15,6 +15,7 @@ it('runs every adapter without failures, with a token and one renewal each', asy
       'nest',
       'express',
       'oauth1 (axios)',
+      'axios + DPoP',
       'axios + storage-redis',
     ]);
     for (const row of result.rows) {
@@ -29,11 +30,11 @@ it('runs every adapter without failures, with a token and one renewal each', asy
     expect(table.split('\n')[0]).toMatch(
       /^adapter\s+requests\s+token requests\s+failures\s+p50 ms\s+p99 ms$/,
     );
-    expect(table.split('\n')).toHaveLength(9);
+    expect(table.split('\n')).toHaveLength(10);
   } finally {
     await redis.stop();
   }
-});
+}, 60_000);
 
 it('exits non-zero when any adapter failed or could not run', () => {
   const ok = { adapter: 'axios', requests: 1, tokenRequests: 1, failures: 0, p50Ms: 1, p99Ms: 1 };
