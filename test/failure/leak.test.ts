@@ -23,6 +23,7 @@ import {
   ClientCredentialsTokenProvider,
   clientSecretJwt,
   clientSecretPost,
+  type DPoP,
   JwtBearerTokenProvider,
   logEvents,
   PasswordGrantTokenProvider,
@@ -35,6 +36,7 @@ import {
   type TokenProvider,
 } from '@forge/core';
 import { forge, forgeErrorHandler, PROBLEM_CONTENT_TYPE } from '@forge/express';
+import { withForge as fetchWithForge } from '@forge/fetch';
 import { withForge as gotWithForge } from '@forge/got';
 import { withForge as kyWithForge } from '@forge/ky';
 import { ForgeHttpModule, ForgeModule, ForgeService } from '@forge/nest';
@@ -87,7 +89,9 @@ function remember(value: unknown): void {
 /** A `fetch` that remembers the secrets it sends and the tokens it receives, then forwards. */
 const recordingFetch: typeof fetch = async (input, init) => {
   const headers = new Headers(init?.headers);
+  remember(headers.get('dpop'));
   const authorization = headers.get('authorization');
+  if (authorization?.startsWith('DPoP ')) remember(authorization.slice(5));
   if (authorization?.startsWith('Basic ')) {
     const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
     remember(decoded);
@@ -1004,6 +1008,146 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
       await Promise.all(agents.map((agent) => agent.close()));
       await mtlsApi.close();
       await mtlsAuth.close();
+  it('DPoP: no token, proof or private key in any log, event or error, healthy and broken', async () => {
+    const dpopAuth = await startAuthServer({ dpop: { nonce: true } });
+    const plainAuth = await startAuthServer();
+    const seen = (headers: Readonly<Record<string, string | string[] | undefined>>) => {
+      remember(headers.dpop as string | undefined);
+      remember(String(headers.authorization ?? '').slice(5));
+    };
+    const dpopApi = await startResourceServer({
+      auth: dpopAuth,
+      dpop: { nonce: true },
+      routes: {
+        '/orders': ({ headers }) => {
+          seen(headers);
+          return { body: { ok: true } };
+        },
+        '/unavailable': ({ headers }) => {
+          seen(headers);
+          return { status: 503, body: { error: 'unavailable' } };
+        },
+      },
+    });
+    const skewedApi = await startResourceServer({
+      auth: dpopAuth,
+      dpop: { clockOffsetSeconds: 3_600 },
+    });
+    try {
+      // A key whose private part we know, so it can be searched for.
+      const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+        'sign',
+        'verify',
+      ])) as CryptoKeyPair;
+      const privateJwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
+      remember(privateJwk.d);
+      const dpopProvider = (server: AuthServer, name: string, allowBearer = false) =>
+        new ClientCredentialsTokenProvider({
+          serviceName: name,
+          clientId: server.clients.basic.clientId,
+          clientSecret: server.clients.basic.clientSecret,
+          tokenEndpoint: server.tokenEndpoint,
+          fetch: recordingFetch,
+          timeoutMs: 2_000,
+          dpop: { key: privateJwk, allowBearer },
+        });
+      remember(dpopAuth.clients.basic.clientSecret);
+      remember(plainAuth.clients.basic.clientSecret);
+      const manager = managerFor(dpopProvider(dpopAuth, 'dpop'));
+      await settle(manager.getToken());
+
+      // Every adapter, against a resource server that checks proofs and demands its nonce.
+      for (const path of ['/orders', '/unavailable']) {
+        await settle(axiosWithForge(axios.create({ baseURL: dpopApi.url }), manager).get(path));
+        // `.json()`, as above: a whole got Response holds the request it answered (`req._header`).
+        await settle(
+          gotWithForge(got.extend({ prefixUrl: dpopApi.url, retry: { limit: 0 } }), manager)
+            .get(path.slice(1))
+            .json(),
+        );
+        await settle(
+          kyWithForge(ky.create({ prefix: dpopApi.url, retry: 0 }), manager).get(path.slice(1)),
+        );
+        await settle(
+          fetchWithForge(recordingFetch, manager, { policy: { baseURL: dpopApi.url } })(
+            `${dpopApi.url}${path}`,
+          ),
+        );
+      }
+      await throughExpress(manager, dpopApi.url, ['/orders', '/unavailable']);
+
+      // Refused proofs: a server clock an hour ahead (beyond the bound), through every adapter.
+      await settle(
+        axiosWithForge(axios.create({ baseURL: skewedApi.url }), manager).get('/orders'),
+      );
+      await settle(
+        gotWithForge(got.extend({ prefixUrl: skewedApi.url, retry: { limit: 0 } }), manager).get(
+          'orders',
+        ),
+      );
+      await settle(
+        kyWithForge(ky.create({ prefix: skewedApi.url, retry: 0 }), manager).get('orders'),
+      );
+      await throughExpress(manager, skewedApi.url, ['/orders']);
+
+      // A server that answers Bearer (a downgrade), refused and allowed.
+      const downgraded = managerFor(dpopProvider(plainAuth, 'dpop-downgrade'));
+      await settle(
+        axiosWithForge(axios.create({ baseURL: dpopApi.url }), downgraded).get('/orders'),
+      );
+      await settle(managerFor(dpopProvider(plainAuth, 'dpop-allowed', true)).getToken());
+
+      // A token whose key was rotated out, and keys that are not usable.
+      const token = await manager.getToken();
+      const dpop = manager.dpop as DPoP;
+      await dpop.rotate();
+      await dpop.rotate();
+      await settle(
+        dpop.proof({
+          method: 'GET',
+          url: dpopApi.url,
+          accessToken: token.accessToken,
+          thumbprint: token.jkt,
+        }),
+      );
+      for (const key of [
+        { ...privateJwk, crv: 'P-384' },
+        { ...privateJwk, x: 'AAAA' },
+        { kty: 'EC', crv: 'P-256', d: privateJwk.d },
+      ]) {
+        const broken = managerFor(
+          new ClientCredentialsTokenProvider({
+            serviceName: 'dpop-bad-key',
+            clientId: 'x',
+            clientSecret: secrets.basic,
+            tokenEndpoint: dpopAuth.tokenEndpoint,
+            dpop: { key },
+          }),
+        );
+        await settle(broken.getToken());
+      }
+      haystack.push(inspect(dpop, { depth: 8 }), JSON.stringify(dpop), String(dpop));
+      for (const made of managers) haystack.push(inspect(made));
+
+      expect(obtained.has('dpop')).toBe(true);
+      expect(obtained.has('dpop-allowed')).toBe(true);
+      expect(dpopApi.requests({ status: 200 })).toBeGreaterThan(4);
+      expect(skewedApi.requests({ status: 401 })).toBeGreaterThan(2);
+      expect(
+        haystack.some((text) => text.includes('dpop_downgrade') || text.includes('allowBearer')),
+      ).toBe(true);
+      // The detector sees proofs and the key: the proofs sent were recorded, and a JWK export shows `d`.
+      expect([...needles].some((needle) => needle.split('.').length === 3)).toBe(true);
+      expect(JSON.stringify(privateJwk)).toContain(privateJwk.d as string);
+
+      const all = haystack.join('\n');
+      const leaked = [...needles].filter((needle) => all.includes(needle));
+      expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+    } finally {
+      await skewedApi.close();
+      await dpopApi.close();
+      await plainAuth.close();
+      await dpopAuth.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { startAuthServer, startResourceServer } from '@forge/testkit';
 import { axiosAdapter } from './adapters/axios.js';
+import { dpopAdapter } from './adapters/dpop.js';
 import { expressAdapter } from './adapters/express.js';
 import { gotAdapter } from './adapters/got.js';
 import { kyAdapter } from './adapters/ky.js';
@@ -49,11 +50,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     expressAdapter,
     oauth1Adapter,
     unstorageAdapter,
+    dpopAdapter,
   ];
   if (options.redisUrl) adapters.push(redisAdapter(options.redisUrl));
   if (options.postgresUrl) adapters.push(postgresAdapter(options.postgresUrl));
 
-  const auth = await startAuthServer();
+  // DPoP on: clients that send a proof get DPoP-bound tokens, the others Bearer tokens.
+  const auth = await startAuthServer({ dpop: true });
   const api = await startResourceServer({ auth });
   const rows: DemoRow[] = [];
   const errors: string[] = [];

@@ -37,6 +37,7 @@ interface AxiosSent extends Sent {
   readonly transformRequest: InternalAxiosRequestConfig['transformRequest'];
   readonly beforeRedirect: InternalAxiosRequestConfig['beforeRedirect'];
   readonly fetchOptions: InternalAxiosRequestConfig['fetchOptions'];
+  readonly maxRedirects: InternalAxiosRequestConfig['maxRedirects'];
   /** Where its redirects stand, when Forge follows them itself (the fetch adapter). */
   readonly hop: Hop | undefined;
 }
@@ -372,7 +373,7 @@ export function withForge<TKey = never>(
     });
     if (sent === undefined) return config;
     const { authorization } = sent;
-    const { fetchOptions, beforeRedirect } = config;
+    const { fetchOptions, beforeRedirect, maxRedirects } = config;
     let follow: Hop | undefined;
     if (usesFetch(config)) {
       const init = (fetchOptions ?? {}) as RequestInit;
@@ -380,6 +381,11 @@ export function withForge<TKey = never>(
         config.fetchOptions = { ...init, redirect: 'manual' };
         follow = hop ?? { chain: forge.redirectChain(), count: 0, permitted: true };
       }
+    } else if ('dpop' in authorization.headers && (hop !== undefined || maxRedirects !== 0)) {
+      // A DPoP proof names its URL: the http adapter would send it unchanged
+      // to the next hop, so Forge follows redirects itself, with a proof per hop.
+      config.maxRedirects = 0;
+      follow = hop ?? { chain: forge.redirectChain(), count: 0, permitted: true };
     } else {
       guardRedirects(config, authorization.url ?? url, authorization);
     }
@@ -392,6 +398,7 @@ export function withForge<TKey = never>(
       transformRequest,
       beforeRedirect,
       fetchOptions,
+      maxRedirects,
       hop: follow,
     };
     forge.remember(config, entry);
@@ -445,6 +452,7 @@ export function withForge<TKey = never>(
       // The caller's own: Forge asks for manual redirects again while the chain
       // holds; once it broke no hop gets credentials and fetch follows the rest.
       fetchOptions: entry.fetchOptions,
+      maxRedirects: entry.maxRedirects,
       url: next.href,
       baseURL: undefined,
       params: undefined,
@@ -470,6 +478,7 @@ export function withForge<TKey = never>(
     config.transformRequest = entry.transformRequest;
     config.beforeRedirect = entry.beforeRedirect;
     config.fetchOptions = entry.fetchOptions;
+    config.maxRedirects = entry.maxRedirects;
     return true;
   };
 
@@ -478,6 +487,8 @@ export function withForge<TKey = never>(
       if (log !== undefined) logSend(log, response.config, response);
       const entry = recall(response.config);
       if (entry === undefined) return response;
+      if (forge.observesResponses)
+        forge.observe(entry, response as { status: number; headers: HeaderSource });
       forgetSentHeaders(response.request, entry.authorization);
       const redirected = followRedirect(response, entry);
       if (redirected !== undefined) return redirected;
@@ -493,6 +504,8 @@ export function withForge<TKey = never>(
       }
       const answered = response === undefined ? undefined : recall(response.config);
       if (response !== undefined && answered !== undefined) {
+        if (forge.observesResponses)
+          forge.observe(answered, response as { status: number; headers: HeaderSource });
         forgetSentHeaders(response.request, answered.authorization);
         const redirected = followRedirect(response, answered);
         if (redirected !== undefined) return redirected;

@@ -24,6 +24,11 @@ export interface AuthorizationRequest {
    * manager's default token.
    */
   readonly key?: unknown;
+  /**
+   * On a retry after a 401: what the request that got the 401 carried, so an
+   * authorizer can bound its own retries (a DPoP nonce retry).
+   */
+  readonly previous?: Authorization | undefined;
 }
 
 /** What an {@link Authorizer} adds to a request. */
@@ -43,6 +48,11 @@ export interface UnauthorizedResponse {
   readonly status: number;
   /** Response headers, names in lower case (`www-authenticate`). */
   readonly headers: Readonly<Record<string, string>>;
+}
+
+/** One response header by lower-case name, `null` when absent. */
+export interface ResponseHeaderLookup {
+  get(name: string): string | null;
 }
 
 /** Whether, and after how long, to send a request again after a 401. */
@@ -97,6 +107,17 @@ export interface Authorizer {
     response: UnauthorizedResponse,
     authorization: Authorization,
   ): MaybePromise<RetryDecision>;
+  /**
+   * Called with every answer to a request this authorizer authorized (not
+   * only 401s), when present: `bearer()` with DPoP keeps the `DPoP-Nonce` a
+   * server sends on any answer. Absent for plain bearer tokens, so adapters
+   * skip it on their hot path.
+   */
+  onResponse?(
+    request: AuthorizationRequest,
+    response: { readonly status: number; readonly headers: ResponseHeaderLookup },
+    authorization: Authorization,
+  ): void;
   /**
    * Whether credentials may follow a redirect from `from` to `to`. Adapters
    * strip them when this answers false; absent means "only to the same origin".

@@ -14,6 +14,7 @@ export type {
   Authorization,
   AuthorizationRequest,
   Authorizer,
+  ResponseHeaderLookup,
   RetryDecision,
   UnauthorizedResponse,
 } from './authorizer.js';
@@ -28,6 +29,18 @@ export type { AsymmetricAlgorithm, SigningKey } from './client-auth/keys.js';
 export { clientSecretBasic, clientSecretPost, none } from './client-auth/secret-methods.js';
 export { selfSignedTlsClientAuth, tlsClientAuth } from './client-auth/tls-methods.js';
 export type { ClientAuth, ClientAuthMethod, ClientAuthRequest } from './client-auth/types.js';
+export {
+  DPoP,
+  type DPoPOptions,
+  type DPoPProofRequest,
+  type DPoPResponseHeaders,
+} from './dpop/dpop.js';
+export {
+  type DPoPAlgorithm,
+  type DPoPJwk,
+  type DPoPKeyInput,
+  jwkThumbprint,
+} from './dpop/key.js';
 export {
   AuthenticationError,
   type AuthenticationErrorDetails,

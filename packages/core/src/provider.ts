@@ -1,3 +1,4 @@
+import type { DPoP } from './dpop/dpop.js';
 import type { Token, TokenInit } from './token.js';
 import type { MaybePromise } from './types.js';
 
@@ -86,4 +87,10 @@ export interface TokenProvider<TInput = void> {
    * Defaults to `serviceName`.
    */
   cacheKey?(input: TInput): MaybePromise<string>;
+  /**
+   * The DPoP key its tokens are bound to (the `dpop` option of the built-in
+   * providers): the manager keys its cache by the key's thumbprint and
+   * `bearer()` signs a proof for every request with it.
+   */
+  readonly dpop?: DPoP | undefined;
 }

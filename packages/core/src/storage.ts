@@ -117,7 +117,10 @@ export {
   type EncryptionKey,
   type EncryptionOptions,
   Keyring,
+  open,
   resolveEncryption,
+  type Sealed,
+  seal,
 } from './storage/envelope/encryption.js';
 export {
   decodeEntry,

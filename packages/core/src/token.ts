@@ -13,6 +13,8 @@ export interface TokenJSON {
   readonly refreshToken?: string;
   readonly scope?: string;
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** Thumbprint of the DPoP key the token is bound to; absent for an unbound token. */
+  readonly jkt?: string;
 }
 
 /** Fields accepted by the {@link Token} constructor. */
@@ -26,6 +28,11 @@ export interface TokenInit {
   readonly refreshToken?: string | undefined;
   readonly scope?: string | undefined;
   readonly extra?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The RFC 7638 thumbprint of the DPoP key the token is bound to (its
+   * `cnf.jkt`): proofs for it must be signed with that key.
+   */
+  readonly jkt?: string | undefined;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -71,6 +78,8 @@ export class Token {
   readonly issuedAtMs: number;
   /** `<scheme> <access token>`, ready for an `Authorization` header. */
   readonly authorizationHeader: string;
+  /** Thumbprint of the DPoP key the token is bound to, `undefined` for a bearer token. */
+  readonly jkt: string | undefined;
 
   constructor(init: TokenInit) {
     if (typeof init.accessToken !== 'string' || init.accessToken.length === 0) {
@@ -100,6 +109,7 @@ export class Token {
     this.expiresAtMs = toMillis(init.expiresAt, 'expiresAt') ?? Number.POSITIVE_INFINITY;
     this.issuedAtMs = toMillis(init.issuedAt, 'issuedAt') ?? Date.now();
     this.authorizationHeader = `${this.tokenType} ${this.accessToken}`;
+    this.jkt = init.jkt || undefined;
     Object.freeze(this);
   }
 
@@ -135,6 +145,7 @@ export class Token {
       ...(this.refreshToken === undefined ? {} : { refreshToken: this.refreshToken }),
       ...(this.scope === undefined ? {} : { scope: this.scope }),
       ...(Object.keys(this.extra).length === 0 ? {} : { extra: this.extra }),
+      ...(this.jkt === undefined ? {} : { jkt: this.jkt }),
     };
   }
 
@@ -180,6 +191,7 @@ export class Token {
       refreshToken: optionalString('refreshToken'),
       scope: optionalString('scope'),
       extra: extra as Record<string, unknown> | undefined,
+      jkt: optionalString('jkt'),
     });
   }
 

@@ -352,6 +352,7 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
         );
         throw error;
       }
+      if (forge.observesResponses) forge.observe(answered, answer);
       if (answer.status !== 401 || answered === undefined) {
         copies?.release();
         return answer;

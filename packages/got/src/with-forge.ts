@@ -176,6 +176,15 @@ function hooks(forge: ForgeAdapter) {
 
   const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
     if (log !== undefined) logAnswer(log, response);
+    if (forge.observesResponses) {
+      const lineage = lineageOf(response.request.options);
+      if (lineage !== undefined) {
+        forge.observe(forge.recall(lineage), {
+          status: response.statusCode,
+          headers: response.headers,
+        });
+      }
+    }
     if (response.statusCode !== 401) return response;
     const { options } = response.request;
     const lineage = lineageOf(options);

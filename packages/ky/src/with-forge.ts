@@ -430,6 +430,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
         answered = followed.sent;
       }
       if (log !== undefined) logSend(startedAt, current, exchange, sent, response);
+      if (forge.observesResponses) forge.observe(answered, response);
       if (response.status !== 401 || sent === undefined || answered === undefined) {
         return response;
       }

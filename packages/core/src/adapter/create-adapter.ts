@@ -12,6 +12,7 @@ import { authorizationBody, isReplayableBody } from './body.js';
 import {
   type HeaderSource,
   type HeaderTarget,
+  headerLookup,
   headerRecord,
   removeCredentials,
   setCredentials,
@@ -115,6 +116,20 @@ export interface ForgeAdapter {
     response: { readonly status: number; readonly headers: HeaderSource },
     body?: unknown,
   ): Promise<boolean>;
+  /**
+   * Whether {@link observe} does anything: adapters may skip it (and the
+   * lookup of what was sent) on their hot path when it does not.
+   */
+  readonly observesResponses: boolean;
+  /**
+   * Hands every answer to a request Forge authorized to the authorizer
+   * (a DPoP nonce may come on any answer). Cheap and synchronous; does
+   * nothing for authorizers without `onResponse`.
+   */
+  observe(
+    sent: Sent | undefined,
+    response: { readonly status: number; readonly headers: HeaderSource },
+  ): void;
   /** Remembers what was sent with a request, under the client's own request object. */
   remember(carrier: object, sent: Sent): void;
   recall(carrier: object): Sent | undefined;
@@ -243,6 +258,7 @@ export function createAdapter(
       attempt:
         retryOf !== undefined ? retryOf.request.attempt + 1 : (continues?.request.attempt ?? 0),
       key: undefined as unknown,
+      previous: retryOf?.authorization,
     };
     const earlier = retryOf ?? continues;
     if (earlier !== undefined) described.key = earlier.request.key;
@@ -313,6 +329,15 @@ export function createAdapter(
         await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
       }
       return true;
+    },
+    observesResponses: authorizer.onResponse !== undefined,
+    observe(sent, response) {
+      if (sent === undefined || authorizer.onResponse === undefined) return;
+      authorizer.onResponse(
+        sent.request,
+        { status: response.status, headers: headerLookup(response.headers) },
+        sent.authorization,
+      );
     },
     remember: (carrier, sent) => {
       sentBy.set(carrier, sent);

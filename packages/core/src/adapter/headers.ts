@@ -101,3 +101,22 @@ export function removeCredentials(
     if (ours !== undefined && record[held] === ours) delete record[held];
   }
 }
+
+/** Looks up single headers of `source` by lower-case name, without copying them all. */
+export function headerLookup(source: HeaderSource): { get(name: string): string | null } {
+  return {
+    get(name) {
+      if (source === null || source === undefined) return null;
+      if (typeof (source as { get?: unknown }).get === 'function') {
+        const value = (source as { get(name: string): unknown }).get(name);
+        return typeof value === 'string' ? value : null;
+      }
+      const record = source as Readonly<Record<string, unknown>>;
+      const value =
+        record[name] ??
+        record[Object.keys(record).find((held) => held.toLowerCase() === name) ?? ''];
+      if (typeof value === 'string') return value;
+      return Array.isArray(value) ? value.join(', ') : null;
+    },
+  };
+}

@@ -2,9 +2,12 @@ import type {
   Authorization,
   AuthorizationRequest,
   Authorizer,
+  ResponseHeaderLookup,
   RetryDecision,
   UnauthorizedResponse,
 } from '../authorizer.js';
+import { dpopChallengeError, isDPoPError } from '../dpop/challenge.js';
+import type { DPoP, DPoPResponseHeaders } from '../dpop/dpop.js';
 import { ConfigurationError } from '../errors.js';
 import {
   createRequestPolicy,
@@ -23,6 +26,28 @@ export interface BearerTokenSource<TKey = never> {
   getToken(key?: TKey): Promise<Token>;
   /** Compare-and-invalidate: forget `token` only if it is still the current one. */
   invalidate(token?: Token, key?: TKey): Promise<void>;
+  /** The DPoP key its tokens are bound to (a `TokenManager` whose provider has `dpop`). */
+  readonly dpop?: DPoP | undefined;
+}
+
+/** What a DPoP-bound request carried, in `Authorization.state`. */
+interface DPoPState {
+  readonly token: Token;
+  /** Nonce retries spent before this send. */
+  readonly nonceRetries: number;
+  /** The nonce and clock offset the proof was made with. */
+  readonly nonce: string | undefined;
+  readonly offsetMs: number;
+  /** Set by `onUnauthorized` when the retry it allows is a nonce retry. */
+  nonceRetry: boolean;
+}
+
+function isDPoPState(value: unknown): value is DPoPState {
+  return typeof value === 'object' && value !== null && 'nonceRetries' in value;
+}
+
+function headerGetter(headers: Readonly<Record<string, string>>): DPoPResponseHeaders {
+  return { get: (name) => headers[name] ?? null };
 }
 
 /** Options of {@link bearer}. */
@@ -48,6 +73,7 @@ export interface BearerAuthorizer extends Authorizer {
 const ECHOES = new Set(['TRACE', 'TRACK']);
 const GIVE_UP: RetryDecision = Object.freeze({ retry: false, delayMs: 0 });
 const BEARER_ERROR = /\berror\s*=\s*"?([A-Za-z_]+)/;
+const RETRY_NOW: RetryDecision = Object.freeze({ retry: true, delayMs: 0 });
 
 // A 401 that names an error other than invalid_token (invalid_request, …) will
 // not be cured by a new token, so it is neither retried nor a reason to drop one.
@@ -104,6 +130,30 @@ export function bearer<TKey>(
   const compiled = isRequestPolicy(policy) ? policy : createRequestPolicy(policy);
   let lastToken: Token | undefined;
   let lastAuthorization: Authorization | undefined;
+  const dpop = manager.dpop;
+
+  // A fresh proof per request, for its method and final URL, with the hash of
+  // the token and signed by the key the token is bound to.
+  const dpopAuthorization = async (
+    request: AuthorizationRequest,
+    token: Token,
+    key: DPoP,
+  ): Promise<Authorization> => {
+    const before = request.previous?.state;
+    const nonceRetries = isDPoPState(before)
+      ? before.nonceRetries + (before.nonceRetry ? 1 : 0)
+      : 0;
+    const nonce = key.nonce(request.url);
+    const offsetMs = key.clockOffsetMs(request.url);
+    const proof = await key.proof({
+      method: request.method,
+      url: request.url,
+      accessToken: token.accessToken,
+      thumbprint: token.jkt,
+    });
+    const state: DPoPState = { token, nonceRetries, nonce, offsetMs, nonceRetry: false };
+    return { headers: { authorization: token.authorizationHeader, dpop: proof }, state };
+  };
 
   const authorizationFor = (token: Token): Authorization => {
     if (token !== lastToken || lastAuthorization === undefined) {
@@ -123,7 +173,9 @@ export function bearer<TKey>(
         return undefined;
       }
       try {
-        return authorizationFor(await manager.getToken(request.key as TKey));
+        const token = await manager.getToken(request.key as TKey);
+        if (dpop === undefined || token.jkt === undefined) return authorizationFor(token);
+        return await dpopAuthorization(request, token, dpop);
       } catch (error) {
         throw requestError(error, request);
       }
@@ -133,9 +185,29 @@ export function bearer<TKey>(
       response: UnauthorizedResponse,
       authorization: Authorization,
     ): Promise<RetryDecision> {
-      const sent = authorization.state;
+      const state = authorization.state;
+      const bound = isDPoPState(state) ? state : undefined;
+      const sent = bound?.token ?? state;
+      if (bound !== undefined && dpop !== undefined) {
+        const refused = dpopChallengeError(response.headers['www-authenticate']);
+        if (isDPoPError(refused)) {
+          // RFC 9449 §9: the proof, not the token, was refused. One retry, and
+          // only when the answer taught us something (a nonce, the server's clock).
+          dpop.observe(request.url, headerGetter(response.headers), true);
+          // Compared with what the proof used, not with what was held: the
+          // adapter may have noted this answer's nonce already.
+          const changed =
+            dpop.nonce(request.url) !== bound.nonce ||
+            dpop.clockOffsetMs(request.url) !== bound.offsetMs;
+          if (!changed || bound.nonceRetries > 0) return GIVE_UP;
+          bound.nonceRetry = true;
+          return RETRY_NOW;
+        }
+        dpop.observe(request.url, headerGetter(response.headers));
+      }
       if (!isToken(sent) || !tokenRejected(response)) return GIVE_UP;
-      const decision = compiled.retry.decide(request.attempt);
+      // A nonce retry is not a renewal: it does not use up the retry strategy's attempts.
+      const decision = compiled.retry.decide(request.attempt - (bound?.nonceRetries ?? 0));
       try {
         await manager.invalidate(sent, request.key as TKey);
         if (!decision.retry) return decision;
@@ -149,5 +221,16 @@ export function bearer<TKey>(
       }
     },
     mayRedirect: compiled.mayRedirect,
+    ...(dpop === undefined
+      ? {}
+      : {
+          onResponse(
+            request: AuthorizationRequest,
+            response: { readonly headers: ResponseHeaderLookup },
+            authorization: Authorization,
+          ): void {
+            if (isDPoPState(authorization.state)) dpop.observe(request.url, response.headers);
+          },
+        }),
   });
 }

@@ -218,4 +218,14 @@ export function validateProvider(provider: unknown): void {
       fail(`provider.${optional}`, 'must be a function when present');
     }
   }
+  const dpop = value.dpop as { proof?: unknown; ready?: unknown } | undefined;
+  if (
+    dpop !== undefined &&
+    (typeof dpop?.proof !== 'function' || typeof dpop.ready !== 'function')
+  ) {
+    fail(
+      'provider.dpop',
+      'must be a DPoP instance (the `dpop` option of a built-in provider) when present',
+    );
+  }
 }

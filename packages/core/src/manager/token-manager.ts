@@ -1,3 +1,4 @@
+import type { DPoP } from '../dpop/dpop.js';
 import {
   ConfigurationError,
   ForgeError,
@@ -144,6 +145,9 @@ export class TokenManager<TInput = void> {
   // made while serving another request.
   readonly #inFlight = new Set<AbortController>();
   readonly #wakers = new Map<string, Set<() => void>>();
+  // The provider's DPoP key: every cache key then names its thumbprint, so a
+  // token bound to one key is never served for another (decision 0014).
+  readonly #dpop: DPoP | undefined;
   #defaultKey: string | undefined;
   #defaultKeyPending: Promise<string> | undefined;
   #subscribed = false;
@@ -158,6 +162,7 @@ export class TokenManager<TInput = void> {
     this.#options = resolveOptions(options);
     validateStorage(options?.storage);
     this.#provider = provider;
+    this.#dpop = provider.dpop;
     this.serviceName = provider.serviceName;
     this.#clock = this.#options.clock;
     this.#ownsStorage = options?.storage === undefined;
@@ -207,7 +212,7 @@ export class TokenManager<TInput = void> {
    * ```
    */
   getToken(input?: TInput): Promise<Token> {
-    if (input === undefined) {
+    if (input === undefined && this.#dpop === undefined) {
       const key = this.#defaultKey;
       if (key !== undefined) {
         // The hot path: one Map lookup and a cached, already-resolved promise.
@@ -245,7 +250,7 @@ export class TokenManager<TInput = void> {
       throw new ConfigurationError('token', 'must be the Token that was sent, or omitted');
     }
     if (this.#closed) return;
-    const key = await this.#keyOf(input);
+    const key = await this.#keyOf(input, token?.jkt);
     if (this.#closed) return;
     if (token === undefined) {
       const state = this.#states.get(key);
@@ -417,7 +422,24 @@ export class TokenManager<TInput = void> {
     if (this.#closed) throw this.#closedError();
   }
 
-  #keyOf(input: TInput | undefined): MaybePromise<string> {
+  /** The DPoP key of this manager's provider, if it binds tokens to one. */
+  get dpop(): DPoP | undefined {
+    return this.#dpop;
+  }
+
+  #keyOf(input: TInput | undefined, jkt?: string): MaybePromise<string> {
+    const dpop = this.#dpop;
+    if (dpop === undefined) return this.#baseKeyOf(input);
+    const base = this.#baseKeyOf(input);
+    const bind = (key: string): MaybePromise<string> => {
+      const thumbprint = jkt ?? dpop.thumbprint;
+      if (thumbprint !== undefined) return `${key}#dpop:${thumbprint}`;
+      return dpop.ready().then((loaded) => `${key}#dpop:${loaded}`);
+    };
+    return typeof base === 'string' ? bind(base) : base.then(bind);
+  }
+
+  #baseKeyOf(input: TInput | undefined): MaybePromise<string> {
     if (input === undefined) {
       if (this.#defaultKey !== undefined) return this.#defaultKey;
       if (this.#defaultKeyPending !== undefined) return this.#defaultKeyPending;

@@ -36,6 +36,8 @@ export interface ParseOptions {
   readonly secrets?: readonly (string | undefined)[];
   /** Carried over when a refresh response omits them (RFC 6749 §6). */
   readonly previous?: PreviousGrant | undefined;
+  /** Thumbprint of the DPoP key the request was proven with: the token is bound to it. */
+  readonly jkt?: string | undefined;
 }
 
 /** Response fields that become `Token` properties; everything else goes to `extra`. */
@@ -140,6 +142,7 @@ export function parseTokenFields(
     refreshToken: text(fields.refresh_token) ?? options.previous?.refreshToken,
     scope: scopeOf(fields.scope) ?? options.previous?.scope,
     extra,
+    jkt: options.jkt,
   });
 }
 

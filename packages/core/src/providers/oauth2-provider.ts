@@ -1,5 +1,9 @@
 import type { ClientAuth } from '../client-auth/types.js';
 import { INSPECT } from '../client-auth/validate.js';
+import { dpopChallengeError, isDPoPError } from '../dpop/challenge.js';
+import type { DPoP } from '../dpop/dpop.js';
+import { AuthenticationError } from '../errors.js';
+import { parseBody } from '../protocol/body.js';
 import {
   type DiscoveryCache,
   defaultDiscoveryCache,
@@ -7,9 +11,9 @@ import {
 } from '../protocol/discovery.js';
 import { type PreviousGrant, parseTokenResponse } from '../protocol/token-response.js';
 import type { TokenProvider, TokenRequestContext } from '../provider.js';
-import type { Token } from '../token.js';
+import { Token } from '../token.js';
 import { type ResolvedTransport, resolveTransport } from '../transport/options.js';
-import { type AttemptOutcome, postForm } from '../transport/post-form.js';
+import { type AttemptOutcome, type FormResponse, postForm } from '../transport/post-form.js';
 import {
   checkExtraParams,
   checkLifetime,
@@ -17,10 +21,21 @@ import {
   type OAuthClientOptions,
   type ParamValue,
   resolveClientAuth,
+  resolveDPoP,
   resolveEndpoint,
   resolveMtls,
 } from './options.js';
 import { secretsOf } from './secrets.js';
+
+// RFC 9449 §8: `400 {"error":"use_dpop_nonce"}`, or a DPoP challenge on a 401.
+function dpopRefusal(response: FormResponse): boolean {
+  if (response.status !== 400 && response.status !== 401) return false;
+  const error = parseBody(response.body, response.headers.get('content-type'))?.error;
+  return (
+    isDPoPError(typeof error === 'string' ? error : undefined) ||
+    isDPoPError(dpopChallengeError(response.headers.get('www-authenticate')))
+  );
+}
 
 /**
  * Form parameters of a token request; `undefined` values are left out, arrays repeated.
@@ -75,6 +90,8 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
   readonly #defaultLifetimeMs: number | undefined;
   readonly #extraParams: Readonly<Record<string, ParamValue>>;
   readonly #mtls: boolean;
+  /** The DPoP key tokens are bound to (the `dpop` option), or `undefined`. */
+  readonly dpop: DPoP | undefined;
 
   constructor(options: OAuthClientOptions, config: { clientOptional?: boolean } = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -91,6 +108,7 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
     this.#discovery = options.discovery ?? defaultDiscoveryCache;
     this.#defaultLifetimeMs = checkLifetime(options.defaultLifetimeMs);
     this.#extraParams = checkExtraParams(options.extraParams);
+    this.dpop = resolveDPoP(options.dpop);
   }
 
   /** Obtains a new token with this provider's grant. */
@@ -165,21 +183,39 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
   ): Promise<Token> {
     const signal = context?.signal;
     const url = await this.tokenEndpoint(signal);
-    const body = new URLSearchParams();
-    for (const [name, value] of Object.entries({ ...this.#extraParams, ...params })) {
-      if (value === undefined) continue;
-      if (typeof value === 'string') body.set(name, value);
-      else for (const item of value) body.append(name, item);
+    const dpop = this.dpop;
+    // The key is fixed before the first proof: a rotation meanwhile must not
+    // bind the token to a key other than the one that signed for it.
+    const jkt = dpop === undefined ? undefined : await dpop.ready();
+    let response: FormResponse;
+    let secrets: (string | undefined)[];
+    // One extra try at most, and only when the server told us something new
+    // (a nonce, its clock): a server that asks every time costs two requests.
+    for (let attempt = 0; ; attempt++) {
+      const body = new URLSearchParams();
+      for (const [name, value] of Object.entries({ ...this.#extraParams, ...params })) {
+        if (value === undefined) continue;
+        if (typeof value === 'string') body.set(name, value);
+        else for (const item of value) body.append(name, item);
+      }
+      const headers: Record<string, string> = {};
+      // Applied per try: a client assertion's `jti` may be used once only.
+      await this.#clientAuth?.apply({ body, headers, tokenEndpoint: url, issuer: this.#issuer });
+      if (dpop !== undefined) {
+        headers.dpop = await dpop.proof({ method: 'POST', url, thumbprint: jkt });
+      }
+      secrets = secretsOf(body, headers, secretParams);
+      const onAttempt = attemptReporter(context, body.get('grant_type'), url);
+      response = await postForm(
+        { serviceName: this.serviceName, url, body, headers, signal, secrets, onAttempt },
+        this.#transport,
+      );
+      if (dpop === undefined) break;
+      const refused = dpopRefusal(response);
+      const changed = dpop.observe(url, response.headers, refused, response.receivedAt);
+      if (!refused || !changed || attempt >= 1) break;
     }
-    const headers: Record<string, string> = {};
-    await this.#clientAuth?.apply({ body, headers, tokenEndpoint: url, issuer: this.#issuer });
-    const secrets = secretsOf(body, headers, secretParams);
-    const onAttempt = attemptReporter(context, body.get('grant_type'), url);
-    const response = await postForm(
-      { serviceName: this.serviceName, url, body, headers, signal, secrets, onAttempt },
-      this.#transport,
-    );
-    return parseTokenResponse(
+    const token = parseTokenResponse(
       {
         status: response.status,
         contentType: response.headers.get('content-type'),
@@ -192,8 +228,17 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
         defaultLifetimeMs: this.#defaultLifetimeMs,
         secrets,
         previous,
+        jkt,
       },
     );
+    if (dpop !== undefined && token.tokenType !== 'DPoP') {
+      if (dpop.allowBearer) return new Token({ ...token.toJSON(), jkt: undefined });
+      throw new AuthenticationError(
+        `Token endpoint answered "${this.serviceName}" with a ${token.tokenType} token although a DPoP-bound token was asked for. Enable DPoP for this client on the authorization server, or set \`dpop: { allowBearer: true }\` to accept unbound tokens.`,
+        { serviceName: this.serviceName, status: response.status, error: 'dpop_downgrade' },
+      );
+    }
+    return token;
   }
 
   /** A description without secrets, for logs and `util.inspect`. */
@@ -213,6 +258,7 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
       clientAuth: this.clientAuthMethod,
       tokenEndpoint: this.#tokenEndpoint,
       issuer: this.#issuer,
+      ...(this.dpop === undefined ? {} : { dpop: this.dpop.toJSON() }),
     };
   }
 

@@ -9,6 +9,7 @@ import {
 } from '../client-auth/tls-methods.js';
 import type { ClientAuth, ClientAuthMethod } from '../client-auth/types.js';
 import { describe, requireString } from '../client-auth/validate.js';
+import { DPoP, type DPoPOptions } from '../dpop/dpop.js';
 import { ConfigurationError } from '../errors.js';
 import type { DiscoveryCache } from '../protocol/discovery.js';
 import { CERTIFICATE_HOWTO } from '../transport/dispatcher.js';
@@ -72,6 +73,14 @@ export interface OAuthClientOptions extends TransportOptions {
    * another client authentication. Default `false`.
    */
   readonly mtls?: boolean;
+  /**
+   * Sender-constrained tokens (DPoP, RFC 9449): `true` for a generated,
+   * non-extractable ES256 key, {@link DPoPOptions} (`alg`, your `key`,
+   * `allowBearer`, …), or a {@link DPoP} shared with other providers. Token
+   * requests then carry a proof, and `bearer()` sends `Authorization: DPoP`
+   * with a fresh proof on every request.
+   */
+  readonly dpop?: boolean | DPoPOptions | DPoP | undefined;
 }
 
 const METHODS: readonly ClientAuthMethod[] = [
@@ -246,4 +255,17 @@ export function checkExtraParams(value: unknown): Readonly<Record<string, ParamV
   }
   for (const [name, param] of Object.entries(value)) checkParam(param, `extraParams.${name}`);
   return value as Record<string, ParamValue>;
+}
+
+/** The `dpop` option as a {@link DPoP}, or `undefined` when DPoP is off. */
+export function resolveDPoP(value: unknown): DPoP | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true || value instanceof DPoP) return DPoP.from(value);
+  if (typeof value !== 'object' || value === null) {
+    throw new ConfigurationError(
+      'dpop',
+      'must be true, an options object { alg, key, allowBearer }, or a DPoP',
+    );
+  }
+  return new DPoP(value as DPoPOptions);
 }

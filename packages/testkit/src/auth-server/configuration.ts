@@ -40,6 +40,7 @@ export function buildConfiguration({
       usernames.has(sub) ? { accountId: sub, claims: () => ({ sub }) } : undefined,
     scopes: ['openid', 'offline_access', ...options.scopes],
     claims: { openid: ['sub'] },
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256', 'EdDSA', 'Ed25519'] },
     clientAuthMethods: [
       'none',
       'client_secret_basic',
@@ -49,6 +50,13 @@ export function buildConfiguration({
     ],
     features: {
       devInteractions: { enabled: false },
+      dPoP: options.dpop
+        ? {
+            enabled: true,
+            nonceSecret: randomBytes(32),
+            requireNonce: () => options.dpop !== false && options.dpop.nonce,
+          }
+        : { enabled: false },
       clientCredentials: { enabled: true },
       // Any confidential client may introspect (it stands in for a resource server);
       // only a token's own client may revoke it. Same rules as oidc-provider's

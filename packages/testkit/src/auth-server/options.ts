@@ -45,6 +45,13 @@ export interface AuthServerOptions {
    * the certificate. Test certificates are made at start. See `auth.mtls`. Default `false`.
    */
   readonly mtls?: boolean;
+  /**
+   * DPoP (RFC 9449), oidc-provider's own: `true` issues DPoP-bound tokens to
+   * requests that carry a proof (ES256, PS256, EdDSA); `{ nonce: true }`
+   * also demands a server nonce (`400 use_dpop_nonce` with `DPoP-Nonce`).
+   * Default off: the server then ignores proofs and issues Bearer tokens.
+   */
+  readonly dpop?: boolean | { readonly nonce?: boolean };
 }
 
 /**
@@ -62,6 +69,8 @@ export interface ResolvedAuthServerOptions {
   readonly users: readonly TestUser[];
   readonly scopes: readonly string[];
   readonly mtls: boolean;
+  /** `false`, or DPoP on with or without required nonces. */
+  readonly dpop: false | { readonly nonce: boolean };
 }
 
 /**
@@ -144,5 +153,16 @@ export function resolveAuthServerOptions(
     users: users.map((user) => ({ username: user.username, password: user.password })),
     scopes: [...new Set(scopes)],
     mtls,
+    dpop: resolveDpop(options.dpop),
   };
+}
+
+function resolveDpop(value: unknown): false | { readonly nonce: boolean } {
+  if (value === undefined || value === false) return false;
+  if (value === true) return { nonce: false };
+  const nonce = (value as { nonce?: unknown } | null)?.nonce ?? false;
+  if (typeof value !== 'object' || typeof nonce !== 'boolean') {
+    throw new TestkitError('must be true, false or { nonce: boolean }', 'dpop');
+  }
+  return { nonce };
 }

@@ -37,6 +37,8 @@ export interface TokenInfo {
   readonly grantType: string | undefined;
   /** `cnf.x5t#S256` of a certificate-bound token (RFC 8705), `undefined` for a plain bearer token. */
   readonly certificateThumbprint: string | undefined;
+  /** Thumbprint of the key a DPoP-bound token is bound to (`cnf.jkt`); `undefined` for a bearer token. */
+  readonly jkt?: string | undefined;
 }
 
 /**
@@ -94,4 +96,16 @@ export interface ResourceServerOptions {
    * is accepted only with the certificate it is bound to. Default `false`.
    */
   readonly mtls?: boolean;
+  /**
+   * DPoP-bound tokens are always checked with their proof (signature, `typ`,
+   * `htm`, `htu`, `iat`, `ath`, `jti` replay, the key's thumbprint against
+   * `cnf.jkt`), and refused as Bearer. These switches add resource-server
+   * nonces (`nonce: true`: one nonce until `api.rotateDpopNonce()`;
+   * `'every-request'`: each nonce is good once, the next one comes on every
+   * answer) and a server clock `clockOffsetSeconds` away from the real one.
+   */
+  readonly dpop?: {
+    readonly nonce?: boolean | 'every-request';
+    readonly clockOffsetSeconds?: number;
+  };
 }

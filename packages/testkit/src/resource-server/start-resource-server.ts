@@ -9,6 +9,7 @@ import {
   ResourceRequestLog,
   type ResourceRequestRecord,
 } from './counters.js';
+import { ProofChecker, type ProofRefusal } from './dpop-proof.js';
 import type {
   ResourceResponse,
   ResourceRoute,
@@ -39,6 +40,8 @@ export interface ResourceServer {
   /** Every request answered so far, oldest first. */
   requestLog(): readonly ResourceRequestRecord[];
   resetCounters(): void;
+  /** Issues a new resource-server DPoP nonce (with `dpop: { nonce }`): clients must learn it. */
+  rotateDpopNonce(): void;
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -74,6 +77,19 @@ function parseBody(text: string, contentType: string | undefined): unknown {
     return Object.fromEntries(new URLSearchParams(text));
   }
   return text;
+}
+
+function dpopRefused(refusal: ProofRefusal, checker: ProofChecker): ResourceResponse {
+  const nonce = refusal.error === 'use_dpop_nonce' ? checker.nonce : undefined;
+  return {
+    status: 401,
+    headers: {
+      'www-authenticate': `DPoP realm="${REALM}", error="${refusal.error}", error_description="${refusal.description}", algs="ES256 PS256 EdDSA"`,
+      date: new Date(checker.now()).toUTCString(),
+      ...(nonce === undefined ? {} : { 'dpop-nonce': nonce }),
+    },
+    body: { error: refusal.error },
+  };
 }
 
 function unauthorized(reason: string | undefined): ResourceResponse {
@@ -147,6 +163,28 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
       'startResourceServer({ mtls })',
     );
   }
+  const dpopOptions = options.dpop ?? {};
+  if (typeof dpopOptions !== 'object' || dpopOptions === null) {
+    throw new TestkitError(
+      'must be an object { nonce, clockOffsetSeconds }',
+      'startResourceServer({ dpop })',
+    );
+  }
+  const nonceMode = dpopOptions.nonce ?? false;
+  if (typeof nonceMode !== 'boolean' && nonceMode !== 'every-request') {
+    throw new TestkitError(
+      "must be true, false or 'every-request'",
+      'startResourceServer({ dpop.nonce })',
+    );
+  }
+  const offset = dpopOptions.clockOffsetSeconds ?? 0;
+  if (typeof offset !== 'number' || !Number.isFinite(offset)) {
+    throw new TestkitError(
+      'must be a number of seconds',
+      'startResourceServer({ dpop.clockOffsetSeconds })',
+    );
+  }
+  const proofs = new ProofChecker(nonceMode, offset);
   const loopback = await listenOnLoopback(options.mtls ? auth.tls : undefined);
   const log: Log = new ResourceRequestLog();
   let revokedThrough = 0;
@@ -171,11 +209,29 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
     let token: TokenInfo | undefined;
     if (!isPublic) {
       const header = req.headers.authorization;
-      const match = header?.match(/^Bearer\s+(\S+)$/i);
+      const match = header?.match(/^(Bearer|DPoP)\s+(\S+)$/i);
       if (!header) return unauthorized(undefined);
-      if (!match?.[1]) return unauthorized('the Authorization header is not a Bearer token');
-      const verdict = await validateToken(auth, match[1], revokedThrough, options.audience);
+      if (!match?.[2])
+        return unauthorized('the Authorization header is not a Bearer or DPoP token');
+      const verdict = await validateToken(auth, match[2], revokedThrough, options.audience);
       if (!verdict.valid) return unauthorized(verdict.reason);
+      const scheme = (match[1] as string).toLowerCase();
+      const { jkt } = verdict.info;
+      if (jkt === undefined && scheme === 'dpop') {
+        return unauthorized('the access token is not DPoP-bound; send it as Bearer');
+      }
+      if (jkt !== undefined) {
+        // RFC 9449 §7.2: a DPoP-bound token is no bearer token.
+        if (scheme !== 'dpop')
+          return unauthorized('the access token is DPoP-bound; send it as DPoP with a proof');
+        const refusal = await proofs.check(
+          req.headers.dpop,
+          { method, url: url.href },
+          match[2],
+          jkt,
+        );
+        if (refusal !== undefined) return dpopRefused(refusal, proofs);
+      }
       const unbound = certificateBindingProblem(verdict.info.certificateThumbprint, req.socket);
       if (unbound) return unauthorized(unbound);
       token = verdict.info;
@@ -212,6 +268,14 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
     handle(req)
       .then((response) => {
         record(response.status ?? 200);
+        // RFC 9449 §8.2: the next nonce may come on any answer.
+        if (
+          nonceMode === 'every-request' &&
+          proofs.nonce !== undefined &&
+          !res.hasHeader('dpop-nonce')
+        ) {
+          res.setHeader('dpop-nonce', proofs.nonce);
+        }
         send(res, response);
       })
       .catch((error: unknown) => {
@@ -235,6 +299,7 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
     lastRequest: () => log.last(),
     requestLog: () => log.all(),
     resetCounters: () => log.reset(),
+    rotateDpopNonce: () => proofs.rotateNonce(),
     close: () => loopback.close(),
   };
 }

@@ -42,6 +42,7 @@ export async function validateToken(
       audience: aud,
       grantType: isUserToken ? found.gty : 'client_credentials',
       certificateThumbprint: found['x5t#S256'],
+      jkt: (found as { jkt?: string }).jkt,
     },
   };
 }
