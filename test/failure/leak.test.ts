@@ -650,6 +650,88 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
   });
 
+  it('storage-unstorage: drivers that fail, echo what they are given, hang or hold corrupted entries leak nothing', async () => {
+    const start = haystack.length;
+    // A driver whose errors echo the value it was handed: the envelope, token inside.
+    let echo = '';
+    const echoing = defineDriver(() => ({
+      name: 'echo',
+      hasItem: () => false,
+      getItem: () => {
+        throw new Error(`GET failed near ${echo}`);
+      },
+      setItem: (_key: string, value: string) => {
+        echo = value;
+        throw new Error(`SET failed for ${value}`);
+      },
+      removeItem: () => {
+        throw new Error(`DEL failed near ${echo}`);
+      },
+      getKeys: () => [],
+    }))(undefined);
+    const hanging = defineDriver(() => ({
+      name: 'hanging',
+      hasItem: () => new Promise<boolean>(() => {}),
+      getItem: () => new Promise<null>(() => {}),
+      setItem: () => new Promise<void>(() => {}),
+      removeItem: () => new Promise<void>(() => {}),
+      getKeys: () => [],
+    }))(undefined);
+    const corrupted = createStorage();
+    const key = new Uint8Array(32).fill(3);
+    const storages = [
+      new UnstorageTokenStorage(createStorage({ driver: echoing }), { operationTimeoutMs: 100 }),
+      new UnstorageTokenStorage(createStorage({ driver: hanging }), { operationTimeoutMs: 50 }),
+      new UnstorageTokenStorage(corrupted, { encryption: { key } }),
+    ];
+    for (const [i, storage] of storages.entries()) {
+      haystack.push(inspect(storage, { depth: 6 }));
+      const manager = watch(
+        new TokenManager(
+          new ClientCredentialsTokenProvider({
+            serviceName: `unstorage-${i}`,
+            clientId: 'leak-post',
+            clientAuth: clientSecretPost('leak-post', secrets.post),
+            ...common(),
+          }),
+          { storage },
+        ),
+      );
+      const token = await manager.getToken();
+      await settle(manager.invalidate(token));
+      await settle(manager.getToken());
+      // Direct calls, as a user's own code would make them, errors logged whole.
+      await settle(storage.set('direct', token, 60_000));
+      await settle(storage.get('direct'));
+      await settle(storage.delete('direct', token));
+    }
+    // Corrupt every sealed entry (a flipped ciphertext), then read it from a fresh manager.
+    for (const entry of await corrupted.getKeys()) {
+      const value = (await corrupted.getItem(entry)) as { data: string };
+      await corrupted.setItem(entry, { ...value, data: `A${value.data.slice(1)}` });
+    }
+    const reader = watch(
+      new TokenManager(
+        new ClientCredentialsTokenProvider({
+          serviceName: 'unstorage-2',
+          clientId: 'leak-post',
+          clientAuth: clientSecretPost('leak-post', secrets.post),
+          ...common(),
+        }),
+        { storage: storages[2] },
+      ),
+    );
+    await settle(reader.getToken());
+    expect(echo).not.toBe('');
+    const written = haystack.slice(start);
+    expect(
+      written.filter((text) => text.includes('[forge] [storage-unstorage]')).length,
+    ).toBeGreaterThan(6);
+    const all = written.join('\n');
+    const leaked = [...needles].filter((needle) => all.includes(needle));
+    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  });
+
   it('the forge CLI: token and doctor output, healthy and broken, never holds a secret or a token', async () => {
     // The CLI uses the global fetch: remember what it sends and receives the same way.
     const original = globalThis.fetch;
@@ -767,131 +849,7 @@ describe('leak check: no secret, token or assertion in any log, event or error',
     const leaked = [...needles].filter((needle) => all.includes(needle));
     expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
   });
-});
 
-// PostgreSQL storage: its errors (server killed, corrupted and foreign rows,
-// a read-only server, a lock held elsewhere) and its manager's events never
-// carry a token, a refresh token or a client secret; rows hold no clear token.
-describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () => {
-  it('keeps tokens and secrets out of its errors, events and rows', async () => {
-    const start = haystack.length;
-    const server = await startPostgres();
-    const pool = new pg.Pool({ connectionString: server.url, connectionTimeoutMillis: 1_000 });
-    pool.on('error', (error) => haystack.push(textOf(error)));
-    const storage = new PostgresTokenStorage(pool, {
-      queryTimeoutMs: 5_000,
-      encryption: { key: randomBytes(32) },
-    });
-    try {
-      const manager = watch(
-        new TokenManager(
-          new ClientCredentialsTokenProvider({
-            serviceName: 'pg-leak',
-            clientId: 'leak-basic',
-            clientSecret: secrets.basic,
-  it('storage-unstorage: drivers that fail, echo what they are given, hang or hold corrupted entries leak nothing', async () => {
-    const start = haystack.length;
-    // A driver whose errors echo the value it was handed: the envelope, token inside.
-    let echo = '';
-    const echoing = defineDriver(() => ({
-      name: 'echo',
-      hasItem: () => false,
-      getItem: () => {
-        throw new Error(`GET failed near ${echo}`);
-      },
-      setItem: (_key: string, value: string) => {
-        echo = value;
-        throw new Error(`SET failed for ${value}`);
-      },
-      removeItem: () => {
-        throw new Error(`DEL failed near ${echo}`);
-      },
-      getKeys: () => [],
-    }))(undefined);
-    const hanging = defineDriver(() => ({
-      name: 'hanging',
-      hasItem: () => new Promise<boolean>(() => {}),
-      getItem: () => new Promise<null>(() => {}),
-      setItem: () => new Promise<void>(() => {}),
-      removeItem: () => new Promise<void>(() => {}),
-      getKeys: () => [],
-    }))(undefined);
-    const corrupted = createStorage();
-    const key = new Uint8Array(32).fill(3);
-    const storages = [
-      new UnstorageTokenStorage(createStorage({ driver: echoing }), { operationTimeoutMs: 100 }),
-      new UnstorageTokenStorage(createStorage({ driver: hanging }), { operationTimeoutMs: 50 }),
-      new UnstorageTokenStorage(corrupted, { encryption: { key } }),
-    ];
-    for (const [i, storage] of storages.entries()) {
-      haystack.push(inspect(storage, { depth: 6 }));
-      const manager = watch(
-        new TokenManager(
-          new ClientCredentialsTokenProvider({
-            serviceName: `unstorage-${i}`,
-            clientId: 'leak-post',
-            clientAuth: clientSecretPost('leak-post', secrets.post),
-            ...common(),
-          }),
-          { storage },
-        ),
-      );
-      const token = await manager.getToken();
-      const rows = JSON.stringify((await pool.query('SELECT * FROM forge_tokens')).rows);
-      expect(rows).not.toContain(token.accessToken);
-      for (const value of ['{broken', '{"v":1,"fp":"x","enc":{"kid":"k","iv":"i"},"data":"d"}']) {
-        await pool.query('UPDATE forge_tokens SET value = $1', [value]);
-        await settle(manager.forceRefresh());
-      }
-      await settle(Promise.resolve(storage.lock('held', 60_000)));
-      await settle(Promise.resolve(storage.lock('held', 60_000)));
-      await server.kill();
-      await settle(manager.forceRefresh());
-      await settle(storage.get('after-crash'));
-      await settle(Promise.resolve(storage.set('after-crash', token, 60_000)));
-      haystack.push(inspect(storage, { depth: 6 }));
-    } finally 
-      await storage.dispose();
-      await pool.end().catch(() => {});
-      await server.stop();
-    const mine = haystack.slice(start);
-    expect(mine.some((text) => text.includes('[forge] [storage-postgres]'))).toBe(true);
-    const all = mine.join('\n');
-    const leaked = [...needles].filter((needle) => all.includes(needle));
-    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
-  }, 60_000);
-      await settle(manager.invalidate(token));
-      await settle(manager.getToken());
-      // Direct calls, as a user's own code would make them, errors logged whole.
-      await settle(storage.set('direct', token, 60_000));
-      await settle(storage.get('direct'));
-      await settle(storage.delete('direct', token));
-    }
-    // Corrupt every sealed entry (a flipped ciphertext), then read it from a fresh manager.
-    for (const entry of await corrupted.getKeys()) {
-      const value = (await corrupted.getItem(entry)) as { data: string };
-      await corrupted.setItem(entry, { ...value, data: `A${value.data.slice(1)}` });
-    }
-    const reader = watch(
-      new TokenManager(
-        new ClientCredentialsTokenProvider({
-          serviceName: 'unstorage-2',
-          clientId: 'leak-post',
-          clientAuth: clientSecretPost('leak-post', secrets.post),
-          ...common(),
-        }),
-        { storage: storages[2] },
-      ),
-    );
-    await settle(reader.getToken());
-    expect(echo).not.toBe('');
-    const written = haystack.slice(start);
-    expect(
-      written.filter((text) => text.includes('[forge] [storage-unstorage]')).length,
-    ).toBeGreaterThan(6);
-    const all = written.join('\n');
-    const leaked = [...needles].filter((needle) => all.includes(needle));
-    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
   it('mutual TLS: no private key of a client certificate, and no token, in any log, event or error', async () => {
     const mtlsAuth = await startAuthServer({ mtls: true });
     const mtlsApi = await startResourceServer({ auth: mtlsAuth, mtls: true });
@@ -1008,6 +966,8 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
       await Promise.all(agents.map((agent) => agent.close()));
       await mtlsApi.close();
       await mtlsAuth.close();
+    }
+  });
   it('DPoP: no token, proof or private key in any log, event or error, healthy and broken', async () => {
     const dpopAuth = await startAuthServer({ dpop: { nonce: true } });
     const plainAuth = await startAuthServer();
@@ -1150,4 +1110,56 @@ describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () =
       await dpopAuth.close();
     }
   });
+});
+
+// PostgreSQL storage: its errors (server killed, corrupted and foreign rows,
+// a read-only server, a lock held elsewhere) and its manager's events never
+// carry a token, a refresh token or a client secret; rows hold no clear token.
+describe.skipIf(skipWithoutPostgres)('leak check: @forge/storage-postgres', () => {
+  it('keeps tokens and secrets out of its errors, events and rows', async () => {
+    const start = haystack.length;
+    const server = await startPostgres();
+    const pool = new pg.Pool({ connectionString: server.url, connectionTimeoutMillis: 1_000 });
+    pool.on('error', (error) => haystack.push(textOf(error)));
+    const storage = new PostgresTokenStorage(pool, {
+      queryTimeoutMs: 5_000,
+      encryption: { key: randomBytes(32) },
+    });
+    try {
+      const manager = watch(
+        new TokenManager(
+          new ClientCredentialsTokenProvider({
+            serviceName: 'pg-leak',
+            clientId: 'leak-basic',
+            clientSecret: secrets.basic,
+            ...common(),
+          }),
+          { storage },
+        ),
+      );
+      const token = await manager.getToken();
+      const rows = JSON.stringify((await pool.query('SELECT * FROM forge_tokens')).rows);
+      expect(rows).not.toContain(token.accessToken);
+      for (const value of ['{broken', '{"v":1,"fp":"x","enc":{"kid":"k","iv":"i"},"data":"d"}']) {
+        await pool.query('UPDATE forge_tokens SET value = $1', [value]);
+        await settle(manager.forceRefresh());
+      }
+      await settle(Promise.resolve(storage.lock('held', 60_000)));
+      await settle(Promise.resolve(storage.lock('held', 60_000)));
+      await server.kill();
+      await settle(manager.forceRefresh());
+      await settle(storage.get('after-crash'));
+      await settle(Promise.resolve(storage.set('after-crash', token, 60_000)));
+      haystack.push(inspect(storage, { depth: 6 }));
+    } finally {
+      await storage.dispose();
+      await pool.end().catch(() => {});
+      await server.stop();
+    }
+    const mine = haystack.slice(start);
+    expect(mine.some((text) => text.includes('[forge] [storage-postgres]'))).toBe(true);
+    const all = mine.join('\n');
+    const leaked = [...needles].filter((needle) => all.includes(needle));
+    expect(leaked.map((needle) => `${needle.slice(0, 4)}… (${needle.length} chars)`)).toEqual([]);
+  }, 60_000);
 });

@@ -55,6 +55,7 @@ export {
 } from './errors.js';
 export {
   logEvents,
+  type LoggedTokenEvent,
   type TokenEventLevels,
   type TokenEventSource,
 } from './logging/log-events.js';

@@ -8,9 +8,16 @@ export interface TokenEventSource {
   on<E extends keyof TokenManagerEvents>(event: E, listener: TokenManagerListener<E>): () => void;
 }
 
+/**
+ * The events {@link logEvents} writes. The others (`started`, `attempt`,
+ * `reused`, `closed`) describe every flight and cache hit, for metrics and
+ * traces (`@forge/opentelemetry`), not for a log.
+ */
+export type LoggedTokenEvent = 'fetched' | 'refreshed' | 'invalidated' | 'storageError' | 'failed';
+
 /** The level of each manager event in {@link logEvents}; `false` leaves an event out. */
 export type TokenEventLevels = {
-  readonly [E in keyof TokenManagerEvents]?: LogLevel | false;
+  readonly [E in LoggedTokenEvent]?: LogLevel | false;
 };
 
 /**
@@ -19,7 +26,7 @@ export type TokenEventLevels = {
  * a storage falling back to a miss is degraded service (`warn`); a token that
  * could not be obtained fails requests (`error`).
  */
-const DEFAULT_LEVELS: Readonly<Record<keyof TokenManagerEvents, LogLevel>> = {
+const DEFAULT_LEVELS: Readonly<Record<LoggedTokenEvent, LogLevel>> = {
   fetched: 'info',
   refreshed: 'debug',
   invalidated: 'info',
@@ -84,12 +91,12 @@ export function logEvents(
     throw new ConfigurationError('levels', "must map events to levels, e.g. { refreshed: 'info' }");
   }
   const sink = logSink(logger);
-  const level = (event: keyof TokenManagerEvents): LogLevel | false => {
+  const level = (event: LoggedTokenEvent): LogLevel | false => {
     const chosen = levels[event];
     return chosen === undefined ? DEFAULT_LEVELS[event] : chosen;
   };
   const stops: (() => void)[] = [];
-  const listen = <E extends keyof TokenManagerEvents>(
+  const listen = <E extends LoggedTokenEvent>(
     event: E,
     line: (payload: TokenManagerEvents[E]) => [Record<string, unknown>, string],
   ) => {
