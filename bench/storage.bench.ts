@@ -161,7 +161,7 @@ async function main(): Promise<void> {
       console.log(`  ${backend.name.padEnd(38)} ${await steadyState(backend)}`);
     }
     console.log(
-      `\n2. getToken() at expiry, fresh token written by another instance (${EXPIRY_READS} reads)`,
+      `\n2. token read at expiry: the new token another instance stored, read from the backend (${EXPIRY_READS} reads)`,
     );
     for (const backend of backends.slice(1)) {
       console.log(`  ${backend.name.padEnd(38)} ${await readAtExpiry(backend)}`);
