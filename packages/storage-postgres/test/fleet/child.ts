@@ -6,9 +6,12 @@ import { PostgresTokenStorage } from '../../src/index.js';
 
 const [url, endpointJson, listen] = process.argv.slice(2);
 if (!url || !endpointJson)
-  throw new Error('usage: child <postgres url> <endpoint json> [listen url]');
+  throw new Error('usage: child <postgres url> <endpoint json> [listen url | off]');
 const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 1_000 });
 // Outages are part of the tests; the storage reports them through the manager.
 pool.on('error', () => {});
-const storage = new PostgresTokenStorage(pool, { listen: listen ? listen : true });
+// Third argument: a URL for the LISTEN connection, `off` for none, absent for the pool's.
+const storage = new PostgresTokenStorage(pool, {
+  listen: listen === 'off' ? false : listen || true,
+});
 runFleetChild(endpointJson, storage, () => pool.end());
