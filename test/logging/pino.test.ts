@@ -89,6 +89,15 @@ const provider = () =>
     tokenEndpoint: auth.tokenEndpoint,
   });
 
+/** The same client as plain data, as a framework service takes it. */
+const providerConfig = () => ({
+  type: 'client_credentials' as const,
+  clientId: auth.clients.post.clientId,
+  clientSecret: auth.clients.post.clientSecret,
+  clientAuth: 'client_secret_post' as const,
+  tokenEndpoint: auth.tokenEndpoint,
+});
+
 function newManager(): TokenManager<undefined> {
   const manager = new TokenManager(provider());
   managers.push(manager as TokenManager<unknown>);
@@ -191,13 +200,7 @@ describe('request logging with pino on a real stream', () => {
       services: {
         api: {
           baseURL: api.url,
-          provider: {
-            type: 'client_credentials',
-            clientId: auth.clients.post.clientId,
-            clientSecret: auth.clients.post.clientSecret,
-            clientAuth: 'client_secret_post',
-            tokenEndpoint: auth.tokenEndpoint,
-          },
+          provider: providerConfig(),
         },
       },
       log: { logger },
@@ -264,13 +267,7 @@ describe('request logging with pino on a real stream', () => {
           services: {
             api: {
               baseURL: api.url,
-              provider: {
-                type: 'client_credentials',
-                clientId: auth.clients.post.clientId,
-                clientSecret: auth.clients.post.clientSecret,
-                clientAuth: 'client_secret_post',
-                tokenEndpoint: auth.tokenEndpoint,
-              },
+              provider: providerConfig(),
             },
           },
           log: { logger: new Logger('Forge') },

@@ -131,6 +131,11 @@ const MARKER_ENCODED = /%5BREDACTED%5D/g;
 const TEXT_TYPE = /json|text\/|x-www-form-urlencoded|xml|javascript|graphql/i;
 const FORM_TYPE = /x-www-form-urlencoded/i;
 
+/** Whether a content type names text (JSON, forms, XML, `text/*`): a body worth decoding for a log. */
+export function isTextType(contentType: string): boolean {
+  return TEXT_TYPE.test(contentType);
+}
+
 function escapeName(name: string): string {
   return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

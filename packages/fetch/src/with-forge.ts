@@ -164,27 +164,41 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | null | undefine
   });
 }
 
+/** The one log line of a send: its answer, or its failure. */
+function logSend(
+  log: RequestLog,
+  entry: LoggedExchange,
+  response: Response | undefined,
+  error?: unknown,
+): void {
+  log.exchange(
+    response === undefined
+      ? entry
+      : {
+          ...entry,
+          status: response.status,
+          responseHeaders: response.headers,
+          responseBody: response,
+        },
+    error,
+  );
+}
+
 /** Sends a request Forge does not authorize, with its one log line. */
 async function sendLogged(
   log: RequestLog,
   entry: Omit<LoggedExchange, 'startedAt'>,
   sending: () => Promise<Response>,
 ): Promise<Response> {
-  const startedAt = log.start();
+  const started = { ...entry, startedAt: log.start() };
   let response: Response;
   try {
     response = await sending();
   } catch (error) {
-    log.exchange({ ...entry, startedAt }, error);
+    logSend(log, started, undefined, error);
     throw error;
   }
-  log.exchange({
-    ...entry,
-    startedAt,
-    status: response.status,
-    responseHeaders: response.headers,
-    responseBody: response,
-  });
+  logSend(log, started, response);
   return response;
 }
 
@@ -281,7 +295,21 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
       const redirect = follows ? 'manual' : mode;
       const next: RequestInit = { ...rest, headers: sending, redirect };
       if (authorization?.body !== undefined) next.body = authorization.body;
-      const startedAt = log?.start() ?? 0;
+      // Its log line, when there is a log; made as the send starts.
+      const entry =
+        log === undefined
+          ? undefined
+          : {
+              log,
+              line: {
+                startedAt: log.start(),
+                method,
+                url: target,
+                sent,
+                requestHeaders: sending,
+                requestBody: next.body ?? body,
+              },
+            };
       let response: Response;
       let answer: Response;
       let answered: Sent | undefined;
@@ -327,29 +355,9 @@ export function withForge<TFetch extends FetchLike, TKey = unknown>(
           // Each hop was a fetch of its own: say, as fetch would, that redirects were followed.
           if (answer !== response) Object.defineProperty(answer, 'redirected', { value: true });
         }
-        log?.exchange({
-          startedAt,
-          method,
-          url: target,
-          sent,
-          requestHeaders: sending,
-          requestBody: next.body ?? body,
-          status: answer.status,
-          responseHeaders: answer.headers,
-          responseBody: answer,
-        });
+        if (entry !== undefined) logSend(entry.log, entry.line, answer);
       } catch (error) {
-        log?.exchange(
-          {
-            startedAt,
-            method,
-            url: target,
-            sent,
-            requestHeaders: sending,
-            requestBody: next.body ?? body,
-          },
-          error,
-        );
+        if (entry !== undefined) logSend(entry.log, entry.line, undefined, error);
         throw error;
       }
       if (forge.observesResponses) forge.observe(answered, answer);

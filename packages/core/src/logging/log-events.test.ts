@@ -7,28 +7,17 @@ import {
 } from '../errors.js';
 import { Emitter, type TokenManagerEvents } from '../manager/events.js';
 import { logEvents } from './log-events.js';
-import type { LogLevel } from './logger.js';
+import { recordingLogger } from './test-logger.js';
 
 function source() {
   const emitter = new Emitter<TokenManagerEvents>();
   return { emitter, manager: { on: emitter.on.bind(emitter) } };
 }
 
-function capture() {
-  const lines: { level: LogLevel; fields: Record<string, unknown>; message: string }[] = [];
-  const at = (level: LogLevel) => (fields: Record<string, unknown>, message: string) => {
-    lines.push({ level, fields, message });
-  };
-  return {
-    lines,
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-  };
-}
-
 describe('logEvents', () => {
   it('logs each event at its level, without a token', () => {
     const { emitter, manager } = source();
-    const { lines, logger } = capture();
+    const { lines, logger } = recordingLogger();
     const stop = logEvents(manager, logger);
     const expiresAt = new Date('2030-01-01T00:00:00Z');
     emitter.emit('fetched', { serviceName: 'billing', key: 'k', durationMs: 12, expiresAt });
@@ -76,7 +65,7 @@ describe('logEvents', () => {
 
   it('takes other levels, and false to leave an event out', () => {
     const { emitter, manager } = source();
-    const { lines, logger } = capture();
+    const { lines, logger } = recordingLogger();
     logEvents(manager, logger, { refreshed: 'info', invalidated: false });
     emitter.emit('refreshed', { serviceName: 's', key: 'k', durationMs: 1, expiresAt: undefined });
     emitter.emit('invalidated', { serviceName: 's', key: 'k' });

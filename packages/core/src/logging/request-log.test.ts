@@ -2,21 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Sent } from '../adapter/create-adapter.js';
 import { ConfigurationError } from '../errors.js';
 import { REDACTED, SENSITIVE_KEYS } from '../redact.js';
-import type { LogLevel } from './logger.js';
 import { checkLogOptions, createRequestLog } from './request-log.js';
+import { recordingLogger } from './test-logger.js';
 
 const S = 'S3cr3tMarker';
-
-function capture() {
-  const lines: { level: LogLevel; fields: Record<string, unknown>; message: string }[] = [];
-  const at = (level: LogLevel) => (fields: Record<string, unknown>, message: string) => {
-    lines.push({ level, fields, message });
-  };
-  return {
-    lines,
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-  };
-}
 
 const sent = (attempt = 0): Sent => ({
   request: { method: 'GET', url: 'https://api.example/a', headers: {}, attempt },
@@ -29,7 +18,7 @@ describe('createRequestLog', () => {
   });
 
   it('writes one line per request at a level by status', () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = recordingLogger();
     const log = createRequestLog({ logger, level: 'debug' }, 'got')!;
     const startedAt = log.start();
     for (const status of [200, 404, 503]) {
@@ -62,7 +51,7 @@ describe('createRequestLog', () => {
   });
 
   it("redacts every default key and the caller's own in headers, query and bodies", () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = recordingLogger();
     const log = createRequestLog(
       { logger, headers: true, bodies: true, sensitiveKeys: ['X-Session'] },
       'ky',
@@ -98,7 +87,7 @@ describe('createRequestLog', () => {
   });
 
   it('names streams and bytes it does not read, and cuts long text', () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = recordingLogger();
     const log = createRequestLog({ logger, bodies: true }, 'fetch')!;
     const startedAt = log.start();
     log.exchange({
@@ -122,7 +111,7 @@ describe('createRequestLog', () => {
   });
 
   it("reads a fetch Response body from a clone, leaving the caller's whole", async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = recordingLogger();
     const log = createRequestLog({ logger, bodies: true }, 'fetch')!;
     const response = new Response(JSON.stringify({ refresh_token: S, id: 7 }), {
       headers: { 'content-type': 'application/json' },
@@ -143,7 +132,7 @@ describe('createRequestLog', () => {
   it('skips lines a logger would drop, and survives a logger that throws', () => {
     let built = 0;
     const quiet = {
-      ...capture().logger,
+      ...recordingLogger().logger,
       info: () => {
         built++;
       },
@@ -153,7 +142,7 @@ describe('createRequestLog', () => {
     log.exchange({ startedAt: log.start(), method: 'GET', url: 'https://a.example/', status: 200 });
     expect(built).toBe(0);
     const throwing = {
-      ...capture().logger,
+      ...recordingLogger().logger,
       warn: () => {
         throw new Error('disk full');
       },

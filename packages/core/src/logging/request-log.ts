@@ -1,7 +1,7 @@
 import type { Sent } from '../adapter/create-adapter.js';
 import { type HeaderSource, headerRecord } from '../adapter/headers.js';
 import { ConfigurationError } from '../errors.js';
-import { createRedactor, type Redactor } from '../redact.js';
+import { createRedactor, isTextType, type Redactor } from '../redact.js';
 import { isLogger, type LoggerLike, type LogLevel, type LogSink, logSink } from './logger.js';
 
 /**
@@ -146,13 +146,12 @@ function isFetchResponse(value: unknown): value is Response {
 }
 
 const READ_LIMIT = 4096;
-const TEXTUAL = /json|text\/|x-www-form-urlencoded|xml|javascript|graphql/i;
 
 // At most READ_LIMIT bytes of a clone: the caller's body is left whole.
 async function readClone(response: Response): Promise<unknown> {
   const type = response.headers.get('content-type') ?? '';
   if (response.body === null || response.bodyUsed) return undefined;
-  if (!TEXTUAL.test(type)) return '[not text]';
+  if (!isTextType(type)) return '[not text]';
   const reader = (response.clone().body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
