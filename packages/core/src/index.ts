@@ -38,6 +38,7 @@ export {
   type DPoPAlgorithm,
   type DPoPJwk,
   type DPoPKeyInput,
+  generateDPoPKeyPair,
   jwkThumbprint,
 } from './dpop/key.js';
 export {
