@@ -39,6 +39,7 @@ export {
   type DPoPAlgorithm,
   type DPoPJwk,
   type DPoPKeyInput,
+  generateDPoPKeyPair,
   jwkThumbprint,
 } from './dpop/key.js';
 export {

@@ -12,7 +12,6 @@ import {
   type DPoP,
   type DPoPOptions,
   jwkThumbprint,
-  RequestAuthorizationError,
   TokenManager,
 } from '../src/index.js';
 
@@ -225,8 +224,8 @@ describe('DPoP resource requests against the testkit resource server', () => {
     server.rotateDpopNonce();
     // stale nonce (retry), then revoked token (renewal), then the new token's stale nonce is known: 3 tries.
     const result = await send(manager, `${server.url}/b`);
-    expect(result.status).toBe(200);
-    expect(result.attempts).toBeLessThanOrEqual(3);
+    // Revoked (a renewal), then the new token's proof has a stale nonce (one nonce retry).
+    expect(result).toMatchObject({ status: 200, attempts: 3 });
   });
 
   it('costs a bounded number of requests against a server that demands a new nonce every time', async () => {
@@ -264,6 +263,6 @@ describe('DPoP resource requests against the testkit resource server', () => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Error);
     expect(String((error as Error).message)).not.toContain(token.accessToken);
-    expect(RequestAuthorizationError).toBeDefined();
+    expect(String((error as Error).message)).toMatch(/no longer holds/);
   });
 });

@@ -1,4 +1,10 @@
-import { ConfigurationError, type DPoPAlgorithm, type DPoPJwk, StorageError } from '@forge/core';
+import {
+  ConfigurationError,
+  type DPoPAlgorithm,
+  type DPoPJwk,
+  generateDPoPKeyPair,
+  StorageError,
+} from '@forge/core';
 import {
   type EncryptionOptions,
   open,
@@ -27,20 +33,6 @@ export interface SharedDPoPKeyOptions {
   /** Algorithm of the key the first instance makes. Default `ES256`. */
   readonly alg?: DPoPAlgorithm;
 }
-
-const GENERATE: Record<
-  DPoPAlgorithm,
-  AlgorithmIdentifier | EcKeyGenParams | RsaHashedKeyGenParams
-> = {
-  ES256: { name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams,
-  PS256: {
-    name: 'RSA-PSS',
-    modulusLength: 2048,
-    publicExponent: new Uint8Array([1, 0, 1]),
-    hash: 'SHA-256',
-  } as RsaHashedKeyGenParams,
-  EdDSA: { name: 'Ed25519' },
-};
 
 interface StoredKey extends Sealed {
   readonly v: 1;
@@ -85,7 +77,9 @@ export function sharedDPoPKey(
     fail('encryption', 'is required: the private key is stored only encrypted; pass { key }');
   }
   const alg = options.alg ?? 'ES256';
-  if (!(alg in GENERATE)) fail('alg', 'must be ES256, PS256 or EdDSA');
+  if (alg !== 'ES256' && alg !== 'PS256' && alg !== 'EdDSA') {
+    fail('alg', 'must be ES256, PS256 or EdDSA');
+  }
   const prefix = options.prefix ?? 'forge:';
   if (typeof prefix !== 'string') fail('prefix', 'must be a string');
   const redisKey = `${prefix}dpop-key:${sha256Hex(options.name)}`;
@@ -114,10 +108,7 @@ export function sharedDPoPKey(
   return async () => {
     const existing = await read();
     if (existing !== undefined) return existing;
-    const pair = (await crypto.subtle.generateKey(GENERATE[alg], true, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
+    const pair = await generateDPoPKeyPair(alg, { extractable: true });
     const jwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as DPoPJwk;
     const sealed = await seal((await ring.keys()).current, JSON.stringify(jwk), redisKey);
     const stored: StoredKey = { v: 1, ...sealed };

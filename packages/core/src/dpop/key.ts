@@ -132,17 +132,24 @@ async function material(
 }
 
 /**
- * A new key pair made with Web Crypto. Non-extractable unless asked: the
- * private key can sign but never leave the process (a fleet that shares one
- * key needs `extractable: true` to store it).
+ * A new DPoP key pair made with Web Crypto, for `alg`. Non-extractable
+ * unless asked: the private key can sign but never leave the process (a
+ * fleet that stores one shared key needs `extractable: true`).
+ *
+ * @example
+ * ```ts
+ * const pair = await generateDPoPKeyPair('ES256', { extractable: false });
+ * const provider = new ClientCredentialsTokenProvider({ ...options, dpop: { key: pair } });
+ * ```
  */
-export async function generateDPoPKey(
-  alg: DPoPAlgorithm,
-  extractable: boolean,
-): Promise<{ readonly pair: CryptoKeyPair; readonly material: DPoPKeyMaterial }> {
-  let pair: CryptoKeyPair;
+export async function generateDPoPKeyPair(
+  alg: DPoPAlgorithm = 'ES256',
+  options: { readonly extractable?: boolean } = {},
+): Promise<CryptoKeyPair> {
+  if (!isDPoPAlgorithm(alg))
+    throw new ConfigurationError('dpop.alg', 'must be ES256, PS256 or EdDSA');
   try {
-    pair = (await crypto.subtle.generateKey(GENERATE[alg], extractable, [
+    return (await crypto.subtle.generateKey(GENERATE[alg], options.extractable === true, [
       'sign',
       'verify',
     ])) as CryptoKeyPair;
@@ -153,6 +160,14 @@ export async function generateDPoPKey(
       { cause },
     );
   }
+}
+
+/** A generated key pair and its loaded form. */
+export async function generateDPoPKey(
+  alg: DPoPAlgorithm,
+  extractable: boolean,
+): Promise<{ readonly pair: CryptoKeyPair; readonly material: DPoPKeyMaterial }> {
+  const pair = await generateDPoPKeyPair(alg, { extractable });
   const jwk = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as Record<string, unknown>;
   return { pair, material: await material(alg, pair.privateKey, jwk) };
 }
