@@ -20,9 +20,25 @@ describe('logEvents', () => {
     const { lines, logger } = recordingLogger();
     const stop = logEvents(manager, logger);
     const expiresAt = new Date('2030-01-01T00:00:00Z');
-    emitter.emit('fetched', { serviceName: 'billing', key: 'k', durationMs: 12, expiresAt });
-    emitter.emit('refreshed', { serviceName: 'billing', key: 'k', durationMs: 3, expiresAt });
-    emitter.emit('invalidated', { serviceName: 'billing', key: 'k' });
+    emitter.emit('fetched', {
+      serviceName: 'billing',
+      key: 'k',
+      durationMs: 12,
+      expiresAt,
+      flight: 1,
+      reason: 'missing' as const,
+      attempts: 1,
+    });
+    emitter.emit('refreshed', {
+      serviceName: 'billing',
+      key: 'k',
+      durationMs: 3,
+      expiresAt,
+      flight: 1,
+      reason: 'missing' as const,
+      attempts: 1,
+    });
+    emitter.emit('invalidated', { serviceName: 'billing', key: 'k', cause: 'rejected' });
     emitter.emit('storageError', {
       serviceName: 'billing',
       key: 'k',
@@ -33,6 +49,11 @@ describe('logEvents', () => {
       serviceName: 'billing',
       key: 'k',
       durationMs: 5,
+      flight: 1,
+      reason: 'missing' as const,
+      attempts: 1,
+      failures: 1,
+      backingOffUntil: undefined,
       error: new AuthenticationError('[forge] token endpoint refused: invalid_client', {
         serviceName: 'billing',
         status: 401,
@@ -59,7 +80,7 @@ describe('logEvents', () => {
       status: 401,
     });
     stop();
-    emitter.emit('invalidated', { serviceName: 'billing', key: 'k' });
+    emitter.emit('invalidated', { serviceName: 'billing', key: 'k', cause: 'rejected' });
     expect(lines).toHaveLength(5);
   });
 
@@ -67,8 +88,16 @@ describe('logEvents', () => {
     const { emitter, manager } = source();
     const { lines, logger } = recordingLogger();
     logEvents(manager, logger, { refreshed: 'info', invalidated: false });
-    emitter.emit('refreshed', { serviceName: 's', key: 'k', durationMs: 1, expiresAt: undefined });
-    emitter.emit('invalidated', { serviceName: 's', key: 'k' });
+    emitter.emit('refreshed', {
+      serviceName: 's',
+      key: 'k',
+      durationMs: 1,
+      expiresAt: undefined,
+      flight: 1,
+      reason: 'missing' as const,
+      attempts: 1,
+    });
+    emitter.emit('invalidated', { serviceName: 's', key: 'k', cause: 'rejected' });
     expect(lines.map((line) => line.level)).toEqual(['info']);
   });
 
