@@ -55,8 +55,8 @@ export {
   type TokenEndpointErrorDetails,
 } from './errors.js';
 export {
-  logEvents,
   type LoggedTokenEvent,
+  logEvents,
   type TokenEventLevels,
   type TokenEventSource,
 } from './logging/log-events.js';

@@ -130,4 +130,5 @@ export {
   encodeEntry,
   fingerprint,
 } from './storage/envelope/envelope.js';
+export { LocalCopy } from './storage/local-copy.js';
 export { LocalTier } from './storage/local-tier.js';

@@ -13,7 +13,7 @@ import {
   type EnvelopeReader,
   encodeEntry,
   fingerprint,
-  LocalTier,
+  LocalCopy,
 } from '@forge/core/storage';
 import pg from 'pg';
 import { isPool, type PostgresPool } from './client.js';
@@ -69,19 +69,10 @@ export class PostgresTokenStorage implements TokenStorage {
   readonly #options: ResolvedOptions;
   readonly #sql: Statements;
   readonly #context: BoundedContext;
-  /** Tags this instance's notifications, so it ignores its own changes. */
-  readonly #instance = randomUUID();
-  readonly #local: LocalTier;
+  /** The in-process copy, served only while LISTEN is live. */
+  readonly #copy: LocalCopy;
   readonly #digests = new Map<string, string>();
-  readonly #keysByDigest = new Map<string, string>();
-  /** Digest -> until when this instance holds its lock; reads then bypass the local copy. */
-  readonly #held = new Map<string, number>();
-  readonly #listeners = new Set<(key: string) => void>();
   readonly #listener: Listener | undefined;
-  /** Whether LISTEN is live; the local copy is served only then. */
-  #listening = false;
-  /** Bumped on every invalidation, so a read that raced one never fills the local copy. */
-  #epoch = 0;
   #tables: Promise<void> | undefined;
   #lastSweep = 0;
 
@@ -129,7 +120,7 @@ export class PostgresTokenStorage implements TokenStorage {
     }
     this.#sql = statements(this.#options.schema, this.#options.table);
     this.#context = { package: PACKAGE, backend: 'PostgreSQL', option: 'queryTimeoutMs' };
-    this.#local = new LocalTier(this.#options.maxEntries);
+    this.#copy = new LocalCopy(this.#options.maxEntries);
     // Start the table check now, so the first call does not pay for it (or
     // for the DDL) inside its query bound; a failure is retried by that call.
     this.#ensureTables().catch(() => {});
@@ -137,34 +128,23 @@ export class PostgresTokenStorage implements TokenStorage {
     if (listenConfig) {
       this.subscribe = (listener) => this.#subscribe(listener);
       this.#listener = new Listener(listenConfig, this.#sql.channel, queryTimeoutMs, {
-        up: (again) => {
-          this.#listening = true;
-          if (again) this.#resync();
-        },
-        down: () => {
-          if (!this.#listening) return;
-          this.#listening = false;
-          this.#epoch++;
-          this.#local.clear();
-        },
-        message: (payload) => this.#onMessage(payload),
+        up: (again) => this.#copy.up(again),
+        down: () => this.#copy.down(),
+        message: (payload) => this.#copy.onMessage(payload),
       });
     }
   }
 
   async get(key: string): Promise<Token | undefined> {
     const digest = this.#digest(key);
-    const now = Date.now();
-    if (this.#listening && !this.#isHeld(digest, now)) {
-      const hit = this.#local.get(digest, now);
-      if (hit) return hit;
-    }
-    const epoch = this.#epoch;
+    const hit = this.#copy.lookup(digest, Date.now());
+    if (hit) return hit;
+    const epoch = this.#copy.epoch;
     const rows = await this.#query('get', this.#sql.get, [digest]);
     const row = rows[0] as { value?: unknown } | undefined;
     if (!row || typeof row.value !== 'string') return undefined;
     const entry = await decodeEntry(row.value, this.#entryName(digest), digest, this.#keys, READER);
-    if (epoch === this.#epoch) this.#remember(digest, entry.token, entry.expiresAt);
+    this.#copy.fill(epoch, digest, entry.token, entry.expiresAt);
     return entry.token;
   }
 
@@ -189,16 +169,16 @@ export class PostgresTokenStorage implements TokenStorage {
     const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
     const value = await encodeEntry(token, digest, expiresAt, this.#keys);
     const fp = await fingerprint(token);
-    this.#invalidateLocal(digest);
+    this.#copy.invalidate(digest);
     await this.#query('set', this.#sql.set, [
       digest,
       value,
       fp,
       ttl,
       this.#sql.channel,
-      this.#message(digest),
+      this.#copy.message(digest),
     ]);
-    this.#remember(digest, token, expiresAt);
+    this.#copy.remember(digest, token, expiresAt);
     this.#maybeSweep();
   }
 
@@ -210,21 +190,18 @@ export class PostgresTokenStorage implements TokenStorage {
       });
     }
     const fp = expected ? await fingerprint(expected) : '';
-    this.#invalidateLocal(digest);
+    this.#copy.invalidate(digest);
     await this.#query('delete', this.#sql.delete, [
       digest,
       fp,
       this.#sql.channel,
-      this.#message(digest),
+      this.#copy.message(digest),
     ]);
   }
 
   async has(key: string): Promise<boolean> {
     const digest = this.#digest(key);
-    const now = Date.now();
-    if (this.#listening && !this.#isHeld(digest, now) && this.#local.get(digest, now)) {
-      return true;
-    }
+    if (this.#copy.lookup(digest, Date.now())) return true;
     return (await this.#query('has', this.#sql.has, [digest])).length > 0;
   }
 
@@ -242,15 +219,13 @@ export class PostgresTokenStorage implements TokenStorage {
     // Under the lock the manager re-reads the entry to get the newest refresh
     // token; a notification may still be in flight, so that read must come
     // from PostgreSQL, not from the local copy.
-    const heldUntil = Date.now() + ttl;
-    this.#held.set(digest, Math.max(heldUntil, this.#held.get(digest) ?? 0));
-    this.#invalidateLocal(digest);
+    const unhold = this.#copy.hold(digest, Date.now() + ttl);
     let released = false;
     return {
       release: async () => {
         if (released) return;
         released = true;
-        if (this.#held.get(digest) === heldUntil) this.#held.delete(digest);
+        unhold();
         await this.#query('unlock', this.#sql.release, [digest, owner]);
       },
     };
@@ -262,9 +237,7 @@ export class PostgresTokenStorage implements TokenStorage {
    * still work, straight against PostgreSQL.
    */
   async dispose(): Promise<void> {
-    this.#listening = false;
-    this.#local.clear();
-    this.#listeners.clear();
+    this.#copy.close();
     await this.#listener?.stop();
     if (this.#ownPool) {
       await Promise.race([
@@ -282,10 +255,7 @@ export class PostgresTokenStorage implements TokenStorage {
     if (typeof listener !== 'function') {
       throw new ConfigurationError('listener', 'must be a function', { package: PACKAGE });
     }
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#copy.subscribe(listener);
   }
 
   #listenConfig(pool: PostgresPool | string): pg.ClientConfig | undefined {
@@ -371,72 +341,16 @@ export class PostgresTokenStorage implements TokenStorage {
       const oldest = this.#digests.entries().next().value;
       if (oldest) {
         this.#digests.delete(oldest[0]);
-        this.#keysByDigest.delete(oldest[1]);
+        this.#copy.untrack(oldest[1]);
       }
     }
     this.#digests.set(key, digest);
-    this.#keysByDigest.set(digest, key);
+    this.#copy.track(digest, key);
     return digest;
   }
 
   /** How errors name an entry: the table and the digest, never the key. */
   #entryName(digest: string): string {
     return `${this.#sql.tables[0]}[${digest}]`;
-  }
-
-  #isHeld(digest: string, now: number): boolean {
-    const until = this.#held.get(digest);
-    if (until === undefined) return false;
-    if (now < until) return true;
-    this.#held.delete(digest);
-    return false;
-  }
-
-  #remember(digest: string, token: Token, expiresAt: number | undefined): void {
-    this.#local.set(
-      digest,
-      token,
-      Math.min(expiresAt ?? Number.POSITIVE_INFINITY, token.expiresAtMs),
-    );
-  }
-
-  #invalidateLocal(digest: string): void {
-    this.#epoch++;
-    this.#local.delete(digest);
-  }
-
-  /** The change announcement: who changed which digest; never a token. */
-  #message(digest: string): string {
-    return `${this.#instance} ${digest}`;
-  }
-
-  /**
-   * After a reconnect, changes notified while the connection was away are
-   * lost: every key this process knows may be stale, so tell the listeners
-   * to re-read them.
-   */
-  #resync(): void {
-    this.#epoch++;
-    this.#local.clear();
-    for (const key of this.#keysByDigest.values()) this.#notify(key);
-  }
-
-  #onMessage(payload: string): void {
-    const space = payload.indexOf(' ');
-    if (space < 0 || payload.slice(0, space) === this.#instance) return;
-    const digest = payload.slice(space + 1);
-    this.#invalidateLocal(digest);
-    const key = this.#keysByDigest.get(digest);
-    if (key !== undefined) this.#notify(key);
-  }
-
-  #notify(key: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(key);
-      } catch {
-        // One failing listener must not keep the others from hearing of the change.
-      }
-    }
   }
 }

@@ -7,7 +7,7 @@ import {
   type TokenLock,
   type TokenStorage,
 } from '@forge/core';
-import { decodeEntry, encodeEntry, fingerprint, LocalTier } from '@forge/core/storage';
+import { decodeEntry, encodeEntry, fingerprint, LocalCopy } from '@forge/core/storage';
 import {
   isRedisClient,
   type RedisClient,
@@ -54,20 +54,11 @@ export class RedisTokenStorage implements TokenStorage {
   readonly #redis: RedisCommands;
   readonly #options: ResolvedOptions;
   readonly #channel: string;
-  /** Tags this instance's messages, so it ignores its own changes. */
-  readonly #instance = randomUUID();
-  readonly #local: LocalTier;
+  /** The in-process copy, served only while the subscription is live. */
+  readonly #copy: LocalCopy;
   readonly #names = new Map<string, KeyNames>();
-  readonly #keysByDigest = new Map<string, string>();
-  /** Digest -> until when this instance holds its lock; reads then bypass the local copy. */
-  readonly #held = new Map<string, number>();
-  readonly #listeners = new Set<(key: string) => void>();
   #subscriber: RedisSubscriber | undefined;
-  /** Whether the subscription is live; the local copy is served only then. */
-  #listening = false;
   #subscribedOnce = false;
-  /** Bumped on every invalidation, so a read that raced one never fills the local copy. */
-  #epoch = 0;
   /** A Redis lock and pub/sub reach every process; Redis expires entries itself. */
   readonly capabilities: StorageCapabilities;
 
@@ -82,7 +73,7 @@ export class RedisTokenStorage implements TokenStorage {
     this.#redis = redis as unknown as RedisCommands;
     this.#options = resolveOptions(options);
     this.#channel = channelName(this.#options.prefix);
-    this.#local = new LocalTier(this.#options.maxEntries);
+    this.#copy = new LocalCopy(this.#options.maxEntries);
     this.capabilities = Object.freeze({
       fleetLock: true,
       changeNotifications: true,
@@ -94,16 +85,13 @@ export class RedisTokenStorage implements TokenStorage {
 
   async get(key: string): Promise<Token | undefined> {
     const names = this.#keyNames(key);
-    const now = Date.now();
-    if (this.#listening && !this.#isHeld(names.digest, now)) {
-      const hit = this.#local.get(names.digest, now);
-      if (hit) return hit;
-    }
-    const epoch = this.#epoch;
+    const hit = this.#copy.lookup(names.digest, Date.now());
+    if (hit) return hit;
+    const epoch = this.#copy.epoch;
     const raw = await this.#run('get', () => this.#redis.get(names.entry));
     if (raw === null) return undefined;
     const entry = await decodeEntry(raw, names.entry, names.digest, this.#options.keys, READER);
-    if (epoch === this.#epoch) this.#remember(names.digest, entry.token, entry.expiresAt);
+    this.#copy.fill(epoch, names.digest, entry.token, entry.expiresAt);
     return entry.token;
   }
 
@@ -127,16 +115,16 @@ export class RedisTokenStorage implements TokenStorage {
     const ttl = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0;
     const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
     const value = await encodeEntry(token, names.digest, expiresAt, this.#options.keys);
-    this.#invalidateLocal(names.digest);
+    this.#copy.invalidate(names.digest);
     await this.#run('set', () =>
       runScript(this.#redis, SET_SCRIPT, names.entry, [
         value,
         ttl,
         this.#channel,
-        this.#message(names),
+        this.#copy.message(names.digest),
       ]),
     );
-    this.#remember(names.digest, token, expiresAt);
+    this.#copy.remember(names.digest, token, expiresAt);
   }
 
   async delete(key: string, expected?: Token): Promise<void> {
@@ -147,22 +135,19 @@ export class RedisTokenStorage implements TokenStorage {
       });
     }
     const expectedFp = expected ? await fingerprint(expected) : '';
-    this.#invalidateLocal(names.digest);
+    this.#copy.invalidate(names.digest);
     await this.#run('delete', () =>
       runScript(this.#redis, DELETE_SCRIPT, names.entry, [
         expectedFp,
         this.#channel,
-        this.#message(names),
+        this.#copy.message(names.digest),
       ]),
     );
   }
 
   async has(key: string): Promise<boolean> {
     const names = this.#keyNames(key);
-    const now = Date.now();
-    if (this.#listening && !this.#isHeld(names.digest, now) && this.#local.get(names.digest, now)) {
-      return true;
-    }
+    if (this.#copy.lookup(names.digest, Date.now())) return true;
     return (await this.#run('has', () => this.#redis.exists(names.entry))) > 0;
   }
 
@@ -182,15 +167,13 @@ export class RedisTokenStorage implements TokenStorage {
     // Under the lock the manager re-reads the entry to get the newest refresh
     // token; a pub/sub message may still be in flight, so that read must come
     // from Redis, not from the local copy.
-    const heldUntil = Date.now() + ttl;
-    this.#held.set(names.digest, Math.max(heldUntil, this.#held.get(names.digest) ?? 0));
-    this.#invalidateLocal(names.digest);
+    const unhold = this.#copy.hold(names.digest, Date.now() + ttl);
     let released = false;
     return {
       release: async () => {
         if (released) return;
         released = true;
-        if (this.#held.get(names.digest) === heldUntil) this.#held.delete(names.digest);
+        unhold();
         await this.#run('unlock', () =>
           runScript(this.#redis, RELEASE_SCRIPT, names.lock, [owner]),
         );
@@ -202,10 +185,7 @@ export class RedisTokenStorage implements TokenStorage {
     if (typeof listener !== 'function') {
       throw new ConfigurationError('listener', 'must be a function', { package: PACKAGE });
     }
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#copy.subscribe(listener);
   }
 
   /**
@@ -215,9 +195,7 @@ export class RedisTokenStorage implements TokenStorage {
   async dispose(): Promise<void> {
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
-    this.#listening = false;
-    this.#local.clear();
-    this.#listeners.clear();
+    this.#copy.close();
     if (!subscriber) return;
     subscriber.removeAllListeners();
     // Errors during shutdown have no one to go to; without a listener
@@ -255,38 +233,12 @@ export class RedisTokenStorage implements TokenStorage {
       const oldest = this.#names.entries().next().value;
       if (oldest) {
         this.#names.delete(oldest[0]);
-        this.#keysByDigest.delete(oldest[1].digest);
+        this.#copy.untrack(oldest[1].digest);
       }
     }
     this.#names.set(key, names);
-    this.#keysByDigest.set(names.digest, key);
+    this.#copy.track(names.digest, key);
     return names;
-  }
-
-  #isHeld(digest: string, now: number): boolean {
-    const until = this.#held.get(digest);
-    if (until === undefined) return false;
-    if (now < until) return true;
-    this.#held.delete(digest);
-    return false;
-  }
-
-  #remember(digest: string, token: Token, expiresAt: number | undefined): void {
-    this.#local.set(
-      digest,
-      token,
-      Math.min(expiresAt ?? Number.POSITIVE_INFINITY, token.expiresAtMs),
-    );
-  }
-
-  #invalidateLocal(digest: string): void {
-    this.#epoch++;
-    this.#local.delete(digest);
-  }
-
-  /** The change announcement: who changed which digest; never a token. */
-  #message(names: KeyNames): string {
-    return `${this.#instance} ${names.digest}`;
   }
 
   #startSubscriber(): void {
@@ -315,9 +267,8 @@ export class RedisTokenStorage implements TokenStorage {
   #subscribe(subscriber: RedisSubscriber): void {
     subscriber.subscribe(this.#channel).then(
       () => {
-        if (this.#subscriber !== subscriber || this.#listening) return;
-        this.#listening = true;
-        if (this.#subscribedOnce) this.#resync();
+        if (this.#subscriber !== subscriber || this.#copy.listening) return;
+        this.#copy.up(this.#subscribedOnce);
         this.#subscribedOnce = true;
       },
       () => {
@@ -327,40 +278,11 @@ export class RedisTokenStorage implements TokenStorage {
   }
 
   #onSubscriberDown(): void {
-    if (!this.#listening) return;
-    this.#listening = false;
-    this.#epoch++;
-    this.#local.clear();
-  }
-
-  /**
-   * After a reconnect, changes published while the subscriber was away are
-   * lost: every key this process knows may be stale, so tell the listeners
-   * to re-read them.
-   */
-  #resync(): void {
-    this.#epoch++;
-    this.#local.clear();
-    for (const key of this.#keysByDigest.values()) this.#notify(key);
+    this.#copy.down();
   }
 
   #onMessage(channel: string, message: string): void {
     if (channel !== this.#channel || typeof message !== 'string') return;
-    const space = message.indexOf(' ');
-    if (space < 0 || message.slice(0, space) === this.#instance) return;
-    const digest = message.slice(space + 1);
-    this.#invalidateLocal(digest);
-    const key = this.#keysByDigest.get(digest);
-    if (key !== undefined) this.#notify(key);
-  }
-
-  #notify(key: string): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(key);
-      } catch {
-        // One failing listener must not keep the others from hearing of the change.
-      }
-    }
+    this.#copy.onMessage(message);
   }
 }
