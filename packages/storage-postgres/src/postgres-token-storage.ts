@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ConfigurationError,
   isToken,
+  type StorageCapabilities,
   type Token,
   type TokenLock,
   type TokenStorage,
@@ -84,6 +85,12 @@ export class PostgresTokenStorage implements TokenStorage {
   readonly subscribe?: (listener: (key: string) => void) => () => void;
 
   /**
+   * The lock row reaches every process; NOTIFY only while `listen` is on;
+   * expired rows are never read (the server's clock), so entries expire.
+   */
+  readonly capabilities: StorageCapabilities;
+
+  /**
    * @param pool Your `pg.Pool` (the storage never ends it), or a connection
    * string for the simple case (the storage makes a small pool and ends it
    * in `dispose`).
@@ -125,6 +132,12 @@ export class PostgresTokenStorage implements TokenStorage {
     // for the DDL) inside its query bound; a failure is retried by that call.
     this.#ensureTables().catch(() => {});
     const listenConfig = this.#listenConfig(pool);
+    this.capabilities = Object.freeze({
+      fleetLock: true,
+      changeNotifications: listenConfig !== undefined,
+      ttl: true,
+      encryption: this.#options.keys !== undefined,
+    });
     if (listenConfig) {
       this.subscribe = (listener) => this.#subscribe(listener);
       this.#listener = new Listener(listenConfig, this.#sql.channel, queryTimeoutMs, {
