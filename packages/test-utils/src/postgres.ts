@@ -206,7 +206,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * Starts a private PostgreSQL cluster with Debian's binaries: `initdb` into a
  * temporary directory (as an unprivileged user when the tests run as root),
  * then `postgres` on a free loopback port with trust authentication for the
- * user `forge`, no fsync (tests need no durability), and resolves once it
+ * user `forge`, no fsync (tests need no durability against a machine crash;
+ * commits stay synchronous, so a killed server keeps what it committed, as a
+ * real one does), and resolves once it
  * accepts connections. `stop` removes the data. Throws when the binaries are
  * missing; pair it with {@link skipWithoutPostgres}.
  *
@@ -258,8 +260,6 @@ export async function startPostgres(): Promise<PostgresServer> {
       'listen_addresses=127.0.0.1',
       '-c',
       'fsync=off',
-      '-c',
-      'synchronous_commit=off',
       '-c',
       'full_page_writes=off',
       '-c',
