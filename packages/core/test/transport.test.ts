@@ -136,6 +136,30 @@ describe('token endpoint leniency (real bodies over loopback HTTP)', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('a retry after a 503 sends a fresh DPoP proof and a fresh client assertion (each jti once)', async () => {
+    server = await loopback(
+      reply(503, ''),
+      json(200, { access_token: 'after-503', token_type: 'DPoP', expires_in: 60 }),
+    );
+    const token = await provider(server.url, {
+      clientAuth: 'client_secret_jwt',
+      dpop: true,
+    }).fetchToken();
+    expect(token.accessToken).toBe('after-503');
+    expect(server.requests).toHaveLength(2);
+    const jti = (jwt: string | undefined) =>
+      (
+        JSON.parse(Buffer.from(String(String(jwt).split('.')[1]), 'base64url').toString()) as {
+          jti: string;
+        }
+      ).jti;
+    const [first, second] = server.requests;
+    expect(jti(second?.headers.dpop as string)).not.toBe(jti(first?.headers.dpop as string));
+    const assertion = (body: string | undefined) =>
+      new URLSearchParams(body).get('client_assertion') ?? undefined;
+    expect(jti(assertion(second?.body))).not.toBe(jti(assertion(first?.body)));
+  });
+
   it('429 with Retry-After in seconds waits that long', async () => {
     server = await loopback(
       json(429, { error: 'slow_down' }, { 'retry-after': '1' }),
@@ -218,7 +242,7 @@ describe('token endpoint leniency (real bodies over loopback HTTP)', () => {
     const controller = new AbortController();
     // Aborted once the attempt reached the server, however busy the machine.
     const arrived = setInterval(() => {
-      if (server.requests.length === 0) return;
+      if (server?.requests.length === 0) return;
       clearInterval(arrived);
       controller.abort(new Error('closing'));
     }, 5);

@@ -13,7 +13,12 @@ import { type PreviousGrant, parseTokenResponse } from '../protocol/token-respon
 import type { TokenProvider, TokenRequestContext } from '../provider.js';
 import { Token } from '../token.js';
 import { type ResolvedTransport, resolveTransport } from '../transport/options.js';
-import { type AttemptOutcome, type FormResponse, postForm } from '../transport/post-form.js';
+import {
+  type AttemptOutcome,
+  type FormCredentials,
+  type FormResponse,
+  postForm,
+} from '../transport/post-form.js';
 import {
   checkExtraParams,
   checkLifetime,
@@ -28,6 +33,9 @@ import {
 import { secretsOf } from './secrets.js';
 
 // RFC 9449 §8: `400 {"error":"use_dpop_nonce"}`, or a DPoP challenge on a 401.
+// Client authentication that signs a single-use assertion for each request.
+const SIGNED_CLIENT_AUTH: ReadonlySet<string> = new Set(['client_secret_jwt', 'private_key_jwt']);
+
 function dpopRefusal(response: FormResponse): boolean {
   if (response.status !== 400 && response.status !== 401) return false;
   const error = parseBody(response.body, response.headers.get('content-type'))?.error;
@@ -189,9 +197,9 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
     const jkt = dpop === undefined ? undefined : await dpop.ready();
     let response: FormResponse;
     let secrets: (string | undefined)[];
-    // One extra try at most, and only when the server told us something new
-    // (a nonce, its clock): a server that asks every time costs two requests.
-    for (let attempt = 0; ; attempt++) {
+    // Applied per try, the transport's retries included: a client
+    // assertion's or a DPoP proof's `jti` may be used once only.
+    const credentials = async (): Promise<FormCredentials> => {
       const body = new URLSearchParams();
       for (const [name, value] of Object.entries({ ...this.#extraParams, ...params })) {
         if (value === undefined) continue;
@@ -199,15 +207,28 @@ export abstract class OAuth2TokenProvider<TInput = void> implements TokenProvide
         else for (const item of value) body.append(name, item);
       }
       const headers: Record<string, string> = {};
-      // Applied per try: a client assertion's `jti` may be used once only.
       await this.#clientAuth?.apply({ body, headers, tokenEndpoint: url, issuer: this.#issuer });
       if (dpop !== undefined) {
         headers.dpop = await dpop.proof({ method: 'POST', url, thumbprint: jkt });
       }
-      secrets = secretsOf(body, headers, secretParams);
-      const onAttempt = attemptReporter(context, body.get('grant_type'), url);
+      return { body, headers, secrets: secretsOf(body, headers, secretParams) };
+    };
+    const signed = dpop !== undefined || SIGNED_CLIENT_AUTH.has(this.clientAuthMethod);
+    // One extra try at most, and only when the server told us something new
+    // (a nonce, its clock): a server that asks every time costs two requests.
+    for (let attempt = 0; ; attempt++) {
+      const first = await credentials();
+      secrets = [...(first.secrets ?? [])];
+      const onAttempt = attemptReporter(context, first.body.get('grant_type'), url);
+      const renew = signed
+        ? async () => {
+            const next = await credentials();
+            secrets = [...secrets, ...(next.secrets ?? [])];
+            return next;
+          }
+        : undefined;
       response = await postForm(
-        { serviceName: this.serviceName, url, body, headers, signal, secrets, onAttempt },
+        { serviceName: this.serviceName, url, ...first, signal, onAttempt, renew },
         this.#transport,
       );
       if (dpop === undefined) break;

@@ -17,6 +17,19 @@ export interface FormRequest {
   readonly secrets?: readonly (string | undefined)[];
   /** Told about each attempt once it ends (for telemetry); must not throw. */
   readonly onAttempt?: ((outcome: AttemptOutcome) => void) | undefined;
+  /**
+   * Builds the body, headers and secrets of a retry afresh: a client
+   * assertion's or a DPoP proof's `jti` may be used once only, so a retry
+   * after a 5xx, a 429 or a network error must not send the same one again.
+   */
+  readonly renew?: (() => Promise<FormCredentials>) | undefined;
+}
+
+/** What {@link FormRequest.renew} builds for one attempt. */
+export interface FormCredentials {
+  readonly body: URLSearchParams;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly secrets?: readonly (string | undefined)[];
 }
 
 /** How one attempt ended, without any body, header or credential. */
@@ -57,6 +70,7 @@ export async function postForm(
   const deadline = started + transport.maxTotalMs;
   const doFetch = transport.fetch ?? globalThis.fetch;
   let failure: Failure | undefined;
+  let current = request;
   for (let attempt = 1; attempt <= transport.maxAttempts; attempt++) {
     if (attempt > 1 && failure) {
       const delay =
@@ -70,9 +84,12 @@ export async function postForm(
       }
     }
     if (request.signal?.aborted) throw aborted(request, request.signal.reason);
+    if (attempt > 1 && request.renew !== undefined) {
+      current = { ...request, ...(await request.renew()) };
+    }
     const timeoutMs = Math.max(1, Math.min(transport.timeoutMs, deadline - Date.now()));
     const attemptStarted = Date.now();
-    const outcome = await attemptOnce(doFetch, request, timeoutMs, transport);
+    const outcome = await attemptOnce(doFetch, current, timeoutMs, transport);
     if (request.onAttempt !== undefined)
       report(request.onAttempt, attempt, attemptStarted, outcome);
     if ('status' in outcome) return outcome;
