@@ -18,6 +18,17 @@ it('records token request spans under the waiting request, Forge metrics, and an
     'POST <- forge.token.request',
     'POST <- forge.token.request',
   ]);
+  // pino: one line per call to the orders API (the 401 and its retry are two), and the token events.
+  const requestLines = result.log.filter((line) => line.client === 'fetch');
+  expect(requestLines.map((line) => [line.status, line.attempt])).toEqual([
+    [200, 0],
+    [200, 0],
+    [401, 0],
+    [200, 1],
+  ]);
+  expect(result.log.filter((line) => line.event === 'fetched')).toHaveLength(2);
+  expect(result.log.filter((line) => line.event === 'invalidated')).toHaveLength(1);
+  expect(JSON.stringify(result.log)).not.toMatch(/Bearer|access_token|eyJ/);
   const requests = result.metrics['forge.token.requests'] ?? [];
   expect(requests.map((point) => point.attributes)).toEqual([
     {

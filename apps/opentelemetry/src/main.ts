@@ -1,9 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { ClientCredentialsTokenProvider, TokenManager } from '@forge/core';
+import { ClientCredentialsTokenProvider, logEvents, TokenManager } from '@forge/core';
 import { createForge } from '@forge/express';
 import { instrumentTokenManager } from '@forge/opentelemetry';
 import { startAuthServer, startResourceServer } from '@forge/testkit';
+import pino from 'pino';
 import { createApp } from './app.js';
 import { startTelemetry } from './telemetry.js';
 
@@ -14,6 +15,8 @@ export interface OpenTelemetryExampleResult {
   /** Each span as `name <- parent name` (`<- root` for a root span). */
   readonly spans: readonly string[];
   readonly metrics: Record<string, { attributes: object; value: unknown }[]>;
+  /** What pino wrote: Forge's request lines and the token manager's events. */
+  readonly log: readonly Record<string, unknown>[];
 }
 
 /**
@@ -36,7 +39,15 @@ export async function main(): Promise<OpenTelemetryExampleResult> {
   );
   // The global providers registered by startTelemetry(): no options needed.
   const instrumentation = instrumentTokenManager(manager);
-  const forge = createForge({ services: { orders: { manager, baseURL: api.url } } });
+  // pino beside OpenTelemetry: a line per outbound request and per token
+  // event, never a token. A real service hands pino its own destination.
+  const log: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => log.push(JSON.parse(line)) });
+  const stopLogging = logEvents(manager, logger);
+  const forge = createForge({
+    services: { orders: { manager, baseURL: api.url } },
+    log: { logger },
+  });
   const server = createApp(forge).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -54,11 +65,12 @@ export async function main(): Promise<OpenTelemetryExampleResult> {
       (span) =>
         `${span.name} <- ${span.parentSpanContext ? nameOf.get(span.parentSpanContext.spanId) : 'root'}`,
     );
-    return { statuses, ready, spans, metrics: await telemetry.metrics() };
+    return { statuses, ready, spans, metrics: await telemetry.metrics(), log };
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     instrumentation.dispose();
+    stopLogging();
     await manager.close();
     await api.close();
     await auth.close();
