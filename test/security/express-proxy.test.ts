@@ -130,14 +130,12 @@ describe('express proxy: what a caller, token endpoint or upstream may send', ()
       );
     });
     crlfTokenEndpoint = await startAttacker((_req, res) => {
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            access_token: 'crlf-token-marker\r\nX-Injected: yes',
-            token_type: 'Bearer',
-          }),
-        );
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          access_token: 'crlf-token-marker\r\nX-Injected: yes',
+          token_type: 'Bearer',
+        }),
+      );
     });
     const base = `${upstream.url}/v1`;
     forge = createForge({
