@@ -53,6 +53,8 @@ describe('fs driver (a temporary directory)', () => {
     subscribe: true,
     peer: () => new UnstorageTokenStorage(theirs),
     ...realTime,
+    // File watching (chokidar) reports a change late on a busy machine; only a failing run waits this long.
+    notificationTimeoutMs: 10_000,
   });
 });
 
