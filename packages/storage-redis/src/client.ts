@@ -22,12 +22,13 @@ type SubscriberEvent = 'message' | 'error' | 'ready' | 'close' | 'end';
  */
 export interface RedisCommands {
   readonly status: string;
+  readonly isCluster: boolean;
   get(key: string): Promise<string | null>;
   exists(key: string): Promise<number>;
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  duplicate(): RedisSubscriber;
+  duplicate(override?: { readonly autoResubscribe: boolean }): RedisSubscriber;
 }
 
 /** @internal */
@@ -38,6 +39,19 @@ export interface RedisSubscriber {
   subscribe(channel: string): Promise<unknown>;
   quit(): Promise<unknown>;
   disconnect(): void;
+}
+
+/**
+ * Opens the connection that SUBSCRIBEs. On a standalone client ioredis's own
+ * re-subscribe after a reconnect is turned off: ioredis never catches that
+ * promise, so a connection lost before Redis answers it would reject it
+ * unhandled, which ends a Node process. The storage subscribes on every
+ * `ready` itself. A Cluster's subscriber catches its own re-subscribe, and
+ * its `duplicate` takes other arguments.
+ * @internal
+ */
+export function openSubscriber(redis: RedisCommands): RedisSubscriber {
+  return redis.isCluster ? redis.duplicate() : redis.duplicate({ autoResubscribe: false });
 }
 
 /**

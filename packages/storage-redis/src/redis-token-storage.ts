@@ -10,6 +10,7 @@ import {
 import { decodeEntry, encodeEntry, fingerprint, LocalCopy } from '@forge/core/storage';
 import {
   isRedisClient,
+  openSubscriber,
   type RedisClient,
   type RedisCommands,
   type RedisSubscriber,
@@ -244,7 +245,7 @@ export class RedisTokenStorage implements TokenStorage {
   #startSubscriber(): void {
     let subscriber: RedisSubscriber;
     try {
-      subscriber = this.#redis.duplicate();
+      subscriber = openSubscriber(this.#redis);
     } catch {
       // Without a subscriber the local copy is never served; Redis still works.
       return;
@@ -258,8 +259,9 @@ export class RedisTokenStorage implements TokenStorage {
     );
     subscriber.on('close', () => this.#onSubscriberDown());
     subscriber.on('end', () => this.#onSubscriberDown());
-    // Subscribe on every `ready`: covers `autoResubscribe: false` and
-    // `enableOfflineQueue: false` on the user's options, which the duplicate inherits.
+    // Subscribe on every `ready`, catching the answer (see openSubscriber); this
+    // also covers `enableOfflineQueue: false` on the user's options, which the
+    // duplicate inherits.
     subscriber.on('ready', () => this.#subscribe(subscriber));
     if (subscriber.status === 'ready') this.#subscribe(subscriber);
   }

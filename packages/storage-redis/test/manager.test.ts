@@ -126,6 +126,45 @@ describe.skipIf(skipWithoutRedis)('TokenManager on RedisTokenStorage', () => {
     expect(heard.sort()).toEqual(['a', 'b']);
   });
 
+  it('a subscriber that gives up just after reconnecting leaves no unhandled rejection behind', async () => {
+    const redis = client(server.url);
+    cleanup.push(() => redis.quit().catch(() => redis.disconnect()));
+    // ioredis writes its automatic re-subscribe just before it emits `ready`, and never catches
+    // it: a connection lost before the answer (here: given up on at once) would reject it
+    // unhandled, which ends a Node process. The storage subscribes itself on every `ready`.
+    let ready = 0;
+    const duplicate = redis.duplicate.bind(redis);
+    redis.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+      const subscriber = duplicate(...args);
+      subscriber.on('ready', () => {
+        ready += 1;
+        if (ready !== 2) return;
+        // Lost before the answer could be read, and not retried.
+        subscriber.disconnect();
+        subscriber.stream.destroy();
+      });
+      return subscriber;
+    }) as Redis['duplicate'];
+    const storage = new RedisTokenStorage(redis, { commandTimeoutMs: 200 });
+    cleanup.push(() => storage.dispose());
+    await subscribers(admin, 1);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await server.kill();
+      await server.restart();
+      await until(async () => ready === 2);
+      // Unhandled rejections are reported once the microtask queue drains.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('bounds every call by commandTimeoutMs when Redis stops answering', async () => {
     const a = instance();
     await subscribers(admin, 1);
