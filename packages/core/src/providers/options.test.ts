@@ -46,6 +46,13 @@ describe('shared options validation', () => {
     expect(configError(cc({ clientAuth: 'client_secret_magic' })).message).toContain(
       'client_secret_basic',
     );
+    expect(configError(cc({ clientAuth: 'client_secret_magic' })).message).toContain(
+      '"client_secret_magic"',
+    );
+    // A secret pasted into clientAuth is described, never quoted back.
+    const pasted = configError(cc({ clientAuth: SECRET }));
+    expect(pasted.message).not.toContain(SECRET);
+    expect(pasted.message).toContain(`(a string of ${SECRET.length} characters)`);
     expect(configError(cc({ clientAuth: 'private_key_jwt' })).option).toBe('privateKey');
     expect(
       configError(cc({ clientSecret: undefined, clientAuth: 'client_secret_post' })).option,

@@ -117,6 +117,14 @@ export function checkParam(value: unknown, option: string): ParamValue | undefin
   throw new ConfigurationError(option, 'must be a string or an array of non-empty strings');
 }
 
+// A secret pasted into the wrong option must not reach an error message:
+// only something shaped like a method name is quoted back.
+function describeMethod(value: unknown): string {
+  return typeof value === 'string' && /^[a-z]{1,20}(?:_[a-z]{1,20}){1,5}$/.test(value)
+    ? `"${value}"`
+    : `(a ${typeof value}${typeof value === 'string' ? ` of ${value.length} characters` : ''})`;
+}
+
 /** The client authentication implied by the options, or `undefined` when the grant needs none. */
 export function resolveClientAuth(
   options: OAuthClientOptions,
@@ -144,7 +152,7 @@ export function resolveClientAuth(
   if (auth !== undefined && !METHODS.includes(auth)) {
     throw new ConfigurationError(
       'clientAuth',
-      `unknown client authentication method "${String(auth)}"; use one of ${METHODS.join(', ')}`,
+      `unknown client authentication method ${describeMethod(auth)}; use one of ${METHODS.join(', ')}`,
     );
   }
   const hasCredential = options.clientSecret !== undefined || options.privateKey !== undefined;
