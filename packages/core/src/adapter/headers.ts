@@ -46,11 +46,15 @@ export function headerRecord(source: HeaderSource): Record<string, string> {
     });
     return record;
   }
+  // axios's headers hold each header as an own property, as toJSON(true)
+  // would list it once null and false are dropped: reading them directly
+  // saves a copy on every request.
   const plain =
-    typeof (source as { toJSON?: unknown }).toJSON === 'function'
+    typeof (source as { toJSON?: unknown }).toJSON === 'function' &&
+    (source as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] !== 'AxiosHeaders'
       ? (source as { toJSON(asStrings?: boolean): Readonly<Record<string, unknown>> }).toJSON(true)
       : (source as Readonly<Record<string, unknown>>);
-  for (const name in plain) {
+  for (const name of Object.keys(plain)) {
     const value = plain[name];
     if (typeof value === 'string') record[name.toLowerCase()] = value;
     else if (Array.isArray(value)) record[name.toLowerCase()] = value.join(', ');
