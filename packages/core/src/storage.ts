@@ -111,6 +111,13 @@ export function storageCapabilities(storage: TokenStorage): StorageCapabilities 
   });
 }
 
+export {
+  checkSetArguments,
+  type EntryLifetime,
+  entryLifetime,
+  expectedFingerprint,
+  lockTtl,
+} from './storage/arguments.js';
 export { type BoundedContext, bounded } from './storage/bounded.js';
 export { fromBase64, sha256Hex, toBase64 } from './storage/envelope/bytes.js';
 export {
@@ -130,5 +137,6 @@ export {
   encodeEntry,
   fingerprint,
 } from './storage/envelope/envelope.js';
+export { KnownKeys } from './storage/known-keys.js';
 export { LocalCopy } from './storage/local-copy.js';
 export { LocalTier } from './storage/local-tier.js';

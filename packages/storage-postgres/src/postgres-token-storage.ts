@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   ConfigurationError,
-  isToken,
   type StorageCapabilities,
   type Token,
   type TokenLock,
@@ -10,11 +9,16 @@ import {
 import {
   type BoundedContext,
   bounded,
+  checkSetArguments,
   decodeEntry,
   type EnvelopeReader,
   encodeEntry,
+  entryLifetime,
+  expectedFingerprint,
   fingerprint,
+  KnownKeys,
   LocalCopy,
+  lockTtl,
 } from '@forge/core/storage';
 import pg from 'pg';
 import { isPool, type PostgresPool } from './client.js';
@@ -27,8 +31,6 @@ import {
 import { type Statements, statements } from './sql.js';
 
 const PACKAGE = 'storage-postgres';
-/** How many manager keys this process remembers, to name them in change notifications. */
-const MAX_KNOWN_KEYS = 100_000;
 const READER: EnvelopeReader = {
   package: PACKAGE,
   writer: '@forge/storage-postgres',
@@ -72,7 +74,11 @@ export class PostgresTokenStorage implements TokenStorage {
   readonly #context: BoundedContext;
   /** The in-process copy, served only while LISTEN is live. */
   readonly #copy: LocalCopy;
-  readonly #digests = new Map<string, string>();
+  /**
+   * SHA-256 hex of each manager key (what the table stores instead of the
+   * key), computed synchronously with node:crypto and remembered.
+   */
+  readonly #digests: KnownKeys<{ readonly digest: string }>;
   readonly #listener: Listener | undefined;
   #tables: Promise<void> | undefined;
   #lastSweep = 0;
@@ -128,6 +134,9 @@ export class PostgresTokenStorage implements TokenStorage {
     this.#sql = statements(this.#options.schema, this.#options.table);
     this.#context = { package: PACKAGE, backend: 'PostgreSQL', option: 'queryTimeoutMs' };
     this.#copy = new LocalCopy(this.#options.maxEntries);
+    this.#digests = new KnownKeys(this.#copy, PACKAGE, (key) => ({
+      digest: createHash('sha256').update(key, 'utf8').digest('hex'),
+    }));
     // Start the table check now, so the first call does not pay for it (or
     // for the DDL) inside its query bound; a failure is retried by that call.
     this.#ensureTables().catch(() => {});
@@ -149,99 +158,59 @@ export class PostgresTokenStorage implements TokenStorage {
   }
 
   async get(key: string): Promise<Token | undefined> {
-    const digest = this.#digest(key);
-    const hit = this.#copy.lookup(digest, Date.now());
-    if (hit) return hit;
-    const epoch = this.#copy.epoch;
-    const rows = await this.#query('get', this.#sql.get, [digest]);
-    const row = rows[0] as { value?: unknown } | undefined;
-    if (!row || typeof row.value !== 'string') return undefined;
-    const entry = await decodeEntry(row.value, this.#entryName(digest), digest, this.#keys, READER);
-    this.#copy.fill(epoch, digest, entry.token, entry.expiresAt);
-    return entry.token;
+    const { digest } = this.#digests.of(key);
+    return this.#copy.readThrough(digest, async () => {
+      const rows = await this.#query('get', this.#sql.get, [digest]);
+      const row = rows[0] as { value?: unknown } | undefined;
+      if (!row || typeof row.value !== 'string') return undefined;
+      return decodeEntry(row.value, this.#entryName(digest), digest, this.#keys, READER);
+    });
   }
 
   async set(key: string, token: Token, ttlMs: number): Promise<void> {
-    const digest = this.#digest(key);
-    if (!isToken(token)) {
-      throw new ConfigurationError('token', 'must be a Token from @forge/core', {
-        package: PACKAGE,
-      });
-    }
-    if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs)) {
-      throw new ConfigurationError('ttlMs', 'must be a number of milliseconds', {
-        package: PACKAGE,
-      });
-    }
-    if (ttlMs <= 0) {
+    const { digest } = this.#digests.of(key);
+    checkSetArguments(token, ttlMs, PACKAGE);
+    const lifetime = entryLifetime(ttlMs);
+    if (!lifetime) {
       // Already expired: keeping it would only serve a dead token.
       await this.delete(key);
       return;
     }
-    const ttl = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0;
-    const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
+    const { ttl, expiresAt } = lifetime;
     const value = await encodeEntry(token, digest, expiresAt, this.#keys);
     const fp = await fingerprint(token);
-    this.#copy.invalidate(digest);
-    await this.#query('set', this.#sql.set, [
-      digest,
-      value,
-      fp,
-      ttl,
-      this.#sql.channel,
-      this.#copy.message(digest),
-    ]);
-    this.#copy.remember(digest, token, expiresAt);
+    await this.#copy.writeThrough(digest, token, expiresAt, (message) =>
+      this.#query('set', this.#sql.set, [digest, value, fp, ttl, this.#sql.channel, message]),
+    );
     this.#maybeSweep();
   }
 
   async delete(key: string, expected?: Token): Promise<void> {
-    const digest = this.#digest(key);
-    if (expected !== undefined && !isToken(expected)) {
-      throw new ConfigurationError('expected', 'must be a Token from @forge/core', {
-        package: PACKAGE,
-      });
-    }
-    const fp = expected ? await fingerprint(expected) : '';
-    this.#copy.invalidate(digest);
-    await this.#query('delete', this.#sql.delete, [
-      digest,
-      fp,
-      this.#sql.channel,
-      this.#copy.message(digest),
-    ]);
+    const { digest } = this.#digests.of(key);
+    const fp = await expectedFingerprint(expected, PACKAGE);
+    await this.#copy.deleteThrough(digest, (message) =>
+      this.#query('delete', this.#sql.delete, [digest, fp, this.#sql.channel, message]),
+    );
   }
 
   async has(key: string): Promise<boolean> {
-    const digest = this.#digest(key);
+    const { digest } = this.#digests.of(key);
     if (this.#copy.lookup(digest, Date.now())) return true;
     return (await this.#query('has', this.#sql.has, [digest])).length > 0;
   }
 
   async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
-    const digest = this.#digest(key);
-    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-      throw new ConfigurationError('ttlMs', 'must be a positive number of milliseconds', {
-        package: PACKAGE,
-      });
-    }
-    const ttl = Math.ceil(ttlMs);
+    const { digest } = this.#digests.of(key);
+    const ttl = lockTtl(ttlMs, PACKAGE);
     const owner = randomUUID();
     const rows = await this.#query('lock', this.#sql.lock, [digest, owner, ttl]);
     if (rows.length === 0) return undefined;
     // Under the lock the manager re-reads the entry to get the newest refresh
     // token; a notification may still be in flight, so that read must come
     // from PostgreSQL, not from the local copy.
-    const unhold = this.#copy.hold(digest, Date.now() + ttl);
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        unhold();
-        await this.#query('unlock', this.#sql.release, [digest, owner]);
-      },
-    };
+    return this.#copy.held(digest, ttl, () =>
+      this.#query('unlock', this.#sql.release, [digest, owner]),
+    );
   }
 
   /**
@@ -337,29 +306,6 @@ export class PostgresTokenStorage implements TokenStorage {
     if (now - this.#lastSweep < this.#options.cleanupIntervalMs) return;
     this.#lastSweep = now;
     this.#query('cleanup', this.#sql.sweep, []).catch(() => {});
-  }
-
-  /**
-   * SHA-256 hex of the manager's key (what the table stores instead of the
-   * key), computed synchronously with node:crypto and remembered.
-   */
-  #digest(key: string): string {
-    const known = this.#digests.get(key);
-    if (known) return known;
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new ConfigurationError('key', 'must be a non-empty string', { package: PACKAGE });
-    }
-    const digest = createHash('sha256').update(key, 'utf8').digest('hex');
-    if (this.#digests.size >= MAX_KNOWN_KEYS) {
-      const oldest = this.#digests.entries().next().value;
-      if (oldest) {
-        this.#digests.delete(oldest[0]);
-        this.#copy.untrack(oldest[1]);
-      }
-    }
-    this.#digests.set(key, digest);
-    this.#copy.track(digest, key);
-    return digest;
   }
 
   /** How errors name an entry: the table and the digest, never the key. */

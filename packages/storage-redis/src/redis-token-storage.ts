@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConfigurationError,
-  isToken,
   type StorageCapabilities,
   type Token,
   type TokenLock,
   type TokenStorage,
 } from '@forge/core';
-import { decodeEntry, encodeEntry, fingerprint, LocalCopy } from '@forge/core/storage';
+import {
+  checkSetArguments,
+  decodeEntry,
+  encodeEntry,
+  entryLifetime,
+  expectedFingerprint,
+  KnownKeys,
+  LocalCopy,
+  lockTtl,
+} from '@forge/core/storage';
 import {
   isRedisClient,
   openSubscriber,
@@ -21,8 +29,6 @@ import { DELETE_SCRIPT, RELEASE_SCRIPT, runScript, SET_SCRIPT } from './scripts.
 import { bounded, READER, storageError } from './timeout.js';
 
 const PACKAGE = 'storage-redis';
-/** How many manager keys this process remembers, to name them in change notifications. */
-const MAX_KNOWN_KEYS = 100_000;
 /** Client states in which a command would only wait in ioredis's offline queue. */
 const DOWN = new Set(['reconnecting', 'close', 'end']);
 
@@ -57,7 +63,7 @@ export class RedisTokenStorage implements TokenStorage {
   readonly #channel: string;
   /** The in-process copy, served only while the subscription is live. */
   readonly #copy: LocalCopy;
-  readonly #names = new Map<string, KeyNames>();
+  readonly #names: KnownKeys<KeyNames>;
   #subscriber: RedisSubscriber | undefined;
   #subscribedOnce = false;
   /** A Redis lock and pub/sub reach every process; Redis expires entries itself. */
@@ -75,6 +81,8 @@ export class RedisTokenStorage implements TokenStorage {
     this.#options = resolveOptions(options);
     this.#channel = channelName(this.#options.prefix);
     this.#copy = new LocalCopy(this.#options.maxEntries);
+    const { prefix } = this.#options;
+    this.#names = new KnownKeys(this.#copy, PACKAGE, (key) => keyNames(prefix, key));
     this.capabilities = Object.freeze({
       fleetLock: true,
       changeNotifications: true,
@@ -85,81 +93,51 @@ export class RedisTokenStorage implements TokenStorage {
   }
 
   async get(key: string): Promise<Token | undefined> {
-    const names = this.#keyNames(key);
-    const hit = this.#copy.lookup(names.digest, Date.now());
-    if (hit) return hit;
-    const epoch = this.#copy.epoch;
-    const raw = await this.#run('get', () => this.#redis.get(names.entry));
-    if (raw === null) return undefined;
-    const entry = await decodeEntry(raw, names.entry, names.digest, this.#options.keys, READER);
-    this.#copy.fill(epoch, names.digest, entry.token, entry.expiresAt);
-    return entry.token;
+    const names = this.#names.of(key);
+    return this.#copy.readThrough(names.digest, async () => {
+      const raw = await this.#run('get', () => this.#redis.get(names.entry));
+      if (raw === null) return undefined;
+      return decodeEntry(raw, names.entry, names.digest, this.#options.keys, READER);
+    });
   }
 
   async set(key: string, token: Token, ttlMs: number): Promise<void> {
-    const names = this.#keyNames(key);
-    if (!isToken(token)) {
-      throw new ConfigurationError('token', 'must be a Token from @forge/core', {
-        package: PACKAGE,
-      });
-    }
-    if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs)) {
-      throw new ConfigurationError('ttlMs', 'must be a number of milliseconds', {
-        package: PACKAGE,
-      });
-    }
-    if (ttlMs <= 0) {
+    const names = this.#names.of(key);
+    checkSetArguments(token, ttlMs, PACKAGE);
+    const lifetime = entryLifetime(ttlMs);
+    if (!lifetime) {
       // Already expired: keeping it would only serve a dead token.
       await this.delete(key);
       return;
     }
-    const ttl = Number.isFinite(ttlMs) ? Math.ceil(ttlMs) : 0;
-    const expiresAt = ttl === 0 ? undefined : Date.now() + ttl;
+    const { ttl, expiresAt } = lifetime;
     const value = await encodeEntry(token, names.digest, expiresAt, this.#options.keys);
-    this.#copy.invalidate(names.digest);
-    await this.#run('set', () =>
-      runScript(this.#redis, SET_SCRIPT, names.entry, [
-        value,
-        ttl,
-        this.#channel,
-        this.#copy.message(names.digest),
-      ]),
+    await this.#copy.writeThrough(names.digest, token, expiresAt, (message) =>
+      this.#run('set', () =>
+        runScript(this.#redis, SET_SCRIPT, names.entry, [value, ttl, this.#channel, message]),
+      ),
     );
-    this.#copy.remember(names.digest, token, expiresAt);
   }
 
   async delete(key: string, expected?: Token): Promise<void> {
-    const names = this.#keyNames(key);
-    if (expected !== undefined && !isToken(expected)) {
-      throw new ConfigurationError('expected', 'must be a Token from @forge/core', {
-        package: PACKAGE,
-      });
-    }
-    const expectedFp = expected ? await fingerprint(expected) : '';
-    this.#copy.invalidate(names.digest);
-    await this.#run('delete', () =>
-      runScript(this.#redis, DELETE_SCRIPT, names.entry, [
-        expectedFp,
-        this.#channel,
-        this.#copy.message(names.digest),
-      ]),
+    const names = this.#names.of(key);
+    const expectedFp = await expectedFingerprint(expected, PACKAGE);
+    await this.#copy.deleteThrough(names.digest, (message) =>
+      this.#run('delete', () =>
+        runScript(this.#redis, DELETE_SCRIPT, names.entry, [expectedFp, this.#channel, message]),
+      ),
     );
   }
 
   async has(key: string): Promise<boolean> {
-    const names = this.#keyNames(key);
+    const names = this.#names.of(key);
     if (this.#copy.lookup(names.digest, Date.now())) return true;
     return (await this.#run('has', () => this.#redis.exists(names.entry))) > 0;
   }
 
   async lock(key: string, ttlMs: number): Promise<TokenLock | undefined> {
-    const names = this.#keyNames(key);
-    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-      throw new ConfigurationError('ttlMs', 'must be a positive number of milliseconds', {
-        package: PACKAGE,
-      });
-    }
-    const ttl = Math.ceil(ttlMs);
+    const names = this.#names.of(key);
+    const ttl = lockTtl(ttlMs, PACKAGE);
     const owner = randomUUID();
     const answer = await this.#run('lock', () =>
       this.#redis.set(names.lock, owner, 'PX', ttl, 'NX'),
@@ -168,18 +146,9 @@ export class RedisTokenStorage implements TokenStorage {
     // Under the lock the manager re-reads the entry to get the newest refresh
     // token; a pub/sub message may still be in flight, so that read must come
     // from Redis, not from the local copy.
-    const unhold = this.#copy.hold(names.digest, Date.now() + ttl);
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        unhold();
-        await this.#run('unlock', () =>
-          runScript(this.#redis, RELEASE_SCRIPT, names.lock, [owner]),
-        );
-      },
-    };
+    return this.#copy.held(names.digest, ttl, () =>
+      this.#run('unlock', () => runScript(this.#redis, RELEASE_SCRIPT, names.lock, [owner])),
+    );
   }
 
   subscribe(listener: (key: string) => void): () => void {
@@ -221,25 +190,6 @@ export class RedisTokenStorage implements TokenStorage {
       );
     }
     return bounded(operation, this.#options.commandTimeoutMs, command);
-  }
-
-  #keyNames(key: string): KeyNames {
-    const known = this.#names.get(key);
-    if (known) return known;
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new ConfigurationError('key', 'must be a non-empty string', { package: PACKAGE });
-    }
-    const names = keyNames(this.#options.prefix, key);
-    if (this.#names.size >= MAX_KNOWN_KEYS) {
-      const oldest = this.#names.entries().next().value;
-      if (oldest) {
-        this.#names.delete(oldest[0]);
-        this.#copy.untrack(oldest[1].digest);
-      }
-    }
-    this.#names.set(key, names);
-    this.#copy.track(names.digest, key);
-    return names;
   }
 
   #startSubscriber(): void {

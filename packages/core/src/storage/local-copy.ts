@@ -1,4 +1,6 @@
+import type { TokenLock } from '../storage.js';
 import type { Token } from '../token.js';
+import type { EnvelopeEntry } from './envelope/envelope.js';
 import { LocalTier } from './local-tier.js';
 
 /**
@@ -12,10 +14,8 @@ import { LocalTier } from './local-tier.js';
  * @example
  * ```ts
  * const copy = new LocalCopy(10_000);
- * const hit = copy.lookup(digest, Date.now());
- * const epoch = copy.epoch;
- * const token = await readBackend();
- * copy.fill(epoch, digest, token, expiresAt);
+ * const token = await copy.readThrough(digest, async () => decodeBackendEntry());
+ * await copy.writeThrough(digest, token, expiresAt, (message) => writeBackend(value, message));
  * ```
  */
 export class LocalCopy {
@@ -53,6 +53,53 @@ export class LocalCopy {
     return this.#local.get(digest, now);
   }
 
+  /**
+   * A storage's `get`: the copy's token when it may be served, else what
+   * `read` finds in the backend, kept unless an invalidation came in while
+   * it was read (the epoch is taken before `read` starts, so a stale read
+   * never outlives a change notification).
+   */
+  async readThrough(
+    digest: string,
+    read: () => Promise<EnvelopeEntry | undefined>,
+  ): Promise<Token | undefined> {
+    const hit = this.lookup(digest, Date.now());
+    if (hit) return hit;
+    const epoch = this.#epoch;
+    const entry = await read();
+    if (!entry) return undefined;
+    this.fill(epoch, digest, entry.token, entry.expiresAt);
+    return entry.token;
+  }
+
+  /**
+   * A storage's `set`: drops the copy first (so a read in flight cannot fill
+   * the old token), lets `write` store the entry and announce `message`,
+   * then keeps `token`.
+   */
+  async writeThrough(
+    digest: string,
+    token: Token,
+    expiresAt: number | undefined,
+    write: (message: string) => Promise<unknown>,
+  ): Promise<void> {
+    this.invalidate(digest);
+    await write(this.message(digest));
+    this.remember(digest, token, expiresAt);
+  }
+
+  /**
+   * A storage's `delete`: drops the copy first, then lets `remove` delete
+   * the entry and announce `message`.
+   */
+  async deleteThrough(
+    digest: string,
+    remove: (message: string) => Promise<unknown>,
+  ): Promise<void> {
+    this.invalidate(digest);
+    await remove(this.message(digest));
+  }
+
   /** Keeps what a read found, unless an invalidation came in since `epoch`. */
   fill(epoch: number, digest: string, token: Token, expiresAt: number | undefined): void {
     if (epoch === this.#epoch) this.remember(digest, token, expiresAt);
@@ -83,6 +130,24 @@ export class LocalCopy {
     this.invalidate(digest);
     return () => {
       if (this.#held.get(digest) === until) this.#held.delete(digest);
+    };
+  }
+
+  /**
+   * The lock a storage took on `digest` for `ttl` ms, held (see
+   * {@link hold}) until it expires or is released; `release` works once,
+   * and hands the backend's release to `unlock`.
+   */
+  held(digest: string, ttl: number, unlock: () => Promise<unknown>): TokenLock {
+    const unhold = this.hold(digest, Date.now() + ttl);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        unhold();
+        await unlock();
+      },
     };
   }
 
