@@ -52,19 +52,48 @@ interface Hop {
 
 /**
  * Rides on a request Forge sends again itself (a retry after a 401, a redirect
- * hop), with what the previous send carried remembered under it. An instance
- * of a class, so axios's `mergeConfig` hands it on as it is where it would
- * copy a plain object, and with nothing a logged config could leak.
+ * hop), with what the previous send carried. An instance of a class, so
+ * axios's `mergeConfig` hands it on as it is where it would copy a plain
+ * object, and with private fields, which a logged config never shows.
  */
 class Resend {
+  readonly #previous: AxiosSent;
+
   constructor(
     /** A retry after a 401, rather than a redirect hop. */
     readonly retry: boolean,
     readonly hop: Hop | undefined,
-  ) {}
+    previous: AxiosSent,
+  ) {
+    this.#previous = previous;
+  }
+
+  get previous(): AxiosSent {
+    return this.#previous;
+  }
 }
 
-type ForgeConfig = InternalAxiosRequestConfig & { forgeResend?: Resend };
+/**
+ * What was sent with a config, kept on the config itself: a WeakMap entry
+ * per request costs more than the rest of the interceptor. The key is a
+ * symbol (skipped by JSON and by axios's `toJSON`) and the value keeps what
+ * was sent in a private field, so `util.inspect` of a config shows no token.
+ */
+const SENT = Symbol('@forge/axios:sent');
+
+class Remembered {
+  readonly #sent: AxiosSent;
+
+  constructor(sent: AxiosSent) {
+    this.#sent = sent;
+  }
+
+  get sent(): AxiosSent {
+    return this.#sent;
+  }
+}
+
+type ForgeConfig = InternalAxiosRequestConfig & { forgeResend?: Resend; [SENT]?: Remembered };
 type RedirectOptions = { href?: string; headers?: Record<string, unknown> };
 type BeforeRedirect = (options: RedirectOptions, ...details: unknown[]) => void;
 
@@ -301,8 +330,7 @@ export function withForge<TKey = never>(
   const client = instance.create();
   copyInterceptors(instance.interceptors.request, client.interceptors.request);
   copyInterceptors(instance.interceptors.response, client.interceptors.response);
-  // Everything remembered here is an AxiosSent.
-  const recall = (carrier: object) => forge.recall(carrier) as AxiosSent | undefined;
+  const recall = (config: object) => (config as ForgeConfig)[SENT]?.sent;
   const { log } = forge;
   // When each config's send started, for its log line; a resend is a config of its own.
   const started = new WeakMap<object, number>();
@@ -352,7 +380,7 @@ export function withForge<TKey = never>(
     const config = input as ForgeConfig;
     if (log !== undefined) started.set(config, log.start());
     const again = config.forgeResend;
-    const previous = again === undefined ? undefined : recall(again);
+    const previous = again?.previous;
     const hop = again?.hop;
     // A hop after the chain broke goes without credentials; fetch may follow the rest.
     if (hop?.permitted === false) return config;
@@ -401,7 +429,7 @@ export function withForge<TKey = never>(
       maxRedirects,
       hop: follow,
     };
-    forge.remember(config, entry);
+    config[SENT] = new Remembered(entry);
     forge.setCredentials(config.headers, sent);
     if (authorization.url !== undefined) {
       config.url = authorization.url;
@@ -413,9 +441,7 @@ export function withForge<TKey = never>(
 
   // Sends `config` again through the new instance, remembering what `entry` sent.
   const resend = (config: ForgeConfig, entry: AxiosSent, retry: boolean, hop: Hop | undefined) => {
-    const marker = new Resend(retry, hop);
-    forge.remember(marker, entry);
-    config.forgeResend = marker;
+    config.forgeResend = new Resend(retry, hop, entry);
     return client.request(config);
   };
 

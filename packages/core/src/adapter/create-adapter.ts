@@ -1,5 +1,9 @@
 import { type BearerTokenSource, bearer } from '../auth/bearer.js';
-import { RequestAuthorizationError, requestError } from '../auth/request-error.js';
+import {
+  RequestAuthorizationError,
+  type RequestDescription,
+  requestError,
+} from '../auth/request-error.js';
 import type {
   Authorization,
   AuthorizationRequest,
@@ -272,15 +276,26 @@ export function createAdapter(
     return described;
   };
 
-  const send = (request: AuthorizationRequest): Promise<Sent | undefined> => {
+  // One promise and no closure of its own per request: this path is paid by
+  // every request of every adapter.
+  const sentFor = (request: AuthorizationRequest, authorization: Authorization | undefined) =>
+    authorization === undefined ? undefined : { request, authorization };
+
+  const send = (
+    request: AuthorizationRequest,
+    from: RequestDescription,
+  ): Promise<Sent | undefined> => {
     let authorized: ReturnType<Authorizer['authorize']>;
     try {
       authorized = authorizer.authorize(request);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(requestError(error, from, pkg));
     }
-    return Promise.resolve(authorized).then((authorization) =>
-      authorization === undefined ? undefined : { request, authorization },
+    return Promise.resolve(authorized).then(
+      (authorization) => sentFor(request, authorization),
+      (error: unknown) => {
+        throw requestError(error, from, pkg);
+      },
     );
   };
 
@@ -300,10 +315,13 @@ export function createAdapter(
       } catch (error) {
         return Promise.reject(error);
       }
-      const sent = described instanceof Promise ? described.then(send) : send(described);
-      return sent.catch((error: unknown) => {
-        throw requestError(error, request, pkg);
-      });
+      if (!(described instanceof Promise)) return send(described, request);
+      return described.then(
+        (ready) => send(ready, request),
+        (error: unknown) => {
+          throw requestError(error, request, pkg);
+        },
+      );
     },
     async renew(sent, response, body) {
       const { request } = sent;
@@ -362,11 +380,7 @@ export function createAdapter(
             attempt: sent?.request.attempt ?? 0,
             key: sent?.request.key,
           };
-          try {
-            last = await send(request);
-          } catch (error) {
-            throw requestError(error, request, pkg);
-          }
+          last = await send(request, request);
           setCredentials(next.headers, last?.authorization);
           return last?.authorization;
         },
