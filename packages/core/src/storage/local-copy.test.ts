@@ -49,6 +49,21 @@ describe('LocalCopy.readThrough', () => {
     expect(read).toHaveBeenCalledTimes(2);
   });
 
+  it('serves nothing read before notifications went live: a change in between was never heard', async () => {
+    const copy = new LocalCopy(10);
+    await copy.readThrough('d', async () => ({ token: token('old'), expiresAt: undefined }));
+    await copy.readThrough('e', async () => {
+      // Notifications go live while this read is in flight.
+      copy.up(false);
+      return { token: token('e'), expiresAt: undefined };
+    });
+    expect(copy.lookup('d', Date.now())).toBeUndefined();
+    expect(copy.lookup('e', Date.now())).toBeUndefined();
+    // From now on reads are kept.
+    await copy.readThrough('d', async () => ({ token: token('new'), expiresAt: undefined }));
+    expect(copy.lookup('d', Date.now())?.accessToken).toBe('new');
+  });
+
   it('keeps a read no longer than the entry lives', async () => {
     const copy = live();
     await copy.readThrough('d', async () => ({ token: token('a'), expiresAt: Date.now() - 1 }));

@@ -158,6 +158,13 @@ export class LocalCopy {
 
   /** Notifications are live; `again` after a reconnect, when changes may have been missed. */
   up(again: boolean): void {
+    if (!this.#listening) {
+      // What was read or written while no notification could arrive may have
+      // been changed by another instance since: serve none of it, and let no
+      // read begun before now fill the copy.
+      this.#epoch++;
+      this.#local.clear();
+    }
     this.#listening = true;
     if (again) this.#resync();
   }
