@@ -6,6 +6,7 @@ import {
   type HeaderSource,
   type RedirectChain,
   type RequestLog,
+  type Sent,
 } from '@forge/core/adapter';
 import type {
   AfterResponseHook,
@@ -29,18 +30,31 @@ export interface GotInstance {
  * One request and every request got makes from it: its redirect hops and its
  * resends (got's own retries, Forge's after a 401). They run one after the
  * other, so the last one's credentials are what the next finds on its headers.
+ * got's errors carry the context it lives in: what was sent sits in a private
+ * field, which neither a log (`util.inspect`) nor JSON shows, and costs less
+ * per request than a WeakMap entry.
  */
-interface Lineage {
+class Lineage {
   /** The redirect hops so far, judged as a whole. */
-  chain: RedirectChain | undefined;
+  chain: RedirectChain | undefined = undefined;
   /** Set once a hop went without credentials: every later hop and resend goes without too. */
-  withheld: boolean;
+  withheld = false;
   /** Set by `afterResponse` before Forge's resend after a 401. */
-  retrying: boolean;
+  retrying = false;
   /** When the current send started, for its log line (`ForgeOptions.log`). */
-  startedAt: number;
+  startedAt = 0;
   /** Set by `beforeRedirect`: the hop continues the send, and its log line. */
-  hopping: boolean;
+  hopping = false;
+  #sent: Sent | undefined;
+
+  /** What the last send carried; `undefined` when it went without credentials. */
+  get sent(): Sent | undefined {
+    return this.#sent;
+  }
+
+  set sent(sent: Sent | undefined) {
+    this.#sent = sent;
+  }
 }
 
 const PKG = 'got';
@@ -116,7 +130,7 @@ function hooks(forge: ForgeAdapter) {
       startedAt: lineage?.startedAt ?? 0,
       method: options.method,
       url: response.url || String(options.url),
-      sent: lineage === undefined ? undefined : forge.recall(lineage),
+      sent: lineage?.sent,
       requestHeaders: readHeaders(options),
       requestBody: log.bodies ? clientBody(options) : undefined,
       status: response.statusCode,
@@ -128,26 +142,20 @@ function hooks(forge: ForgeAdapter) {
     const context = options.context as Record<string | symbol, unknown>;
     let lineage = context[LINEAGE] as Lineage | undefined;
     if (lineage === undefined) {
-      lineage = {
-        chain: undefined,
-        withheld: false,
-        retrying: false,
-        startedAt: 0,
-        hopping: false,
-      };
+      lineage = new Lineage();
       context[LINEAGE] = lineage;
     }
     if (log !== undefined && !lineage.hopping) lineage.startedAt = log.start();
     lineage.hopping = false;
     const headers = new GotHeaders(options);
-    const previous = forge.recall(lineage);
+    const previous = lineage.sent;
     // A hop or a resend starts from a copy of the previous options, our
     // headers included: they are ours, not the caller's.
     forge.removeCredentials(headers, previous);
     const { retrying } = lineage;
     lineage.retrying = false;
     if (lineage.withheld) {
-      forge.forget(lineage);
+      lineage.sent = undefined;
       return;
     }
     const sent = await forge.authorize({
@@ -156,10 +164,11 @@ function hooks(forge: ForgeAdapter) {
       headers: readHeaders(options),
       body: clientBody(options),
       forge: context.forge,
-      ...(retrying ? { retryOf: previous } : { continues: previous }),
+      retryOf: retrying ? previous : undefined,
+      continues: retrying ? undefined : previous,
     });
     if (sent === undefined) {
-      forge.forget(lineage);
+      lineage.sent = undefined;
       return;
     }
     forge.setCredentials(headers, sent);
@@ -171,7 +180,7 @@ function hooks(forge: ForgeAdapter) {
       // got 14 computed the length from the old body before this hook ran.
       headers.set('content-length', String(new TextEncoder().encode(authorization.body).length));
     }
-    forge.remember(lineage, sent);
+    lineage.sent = sent;
   };
 
   const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
@@ -179,7 +188,7 @@ function hooks(forge: ForgeAdapter) {
     if (forge.observesResponses) {
       const lineage = lineageOf(response.request.options);
       if (lineage !== undefined) {
-        forge.observe(forge.recall(lineage), {
+        forge.observe(lineage.sent, {
           status: response.statusCode,
           headers: response.headers,
         });
@@ -188,7 +197,7 @@ function hooks(forge: ForgeAdapter) {
     if (response.statusCode !== 401) return response;
     const { options } = response.request;
     const lineage = lineageOf(options);
-    const sent = lineage === undefined ? undefined : forge.recall(lineage);
+    const sent = lineage?.sent;
     if (lineage === undefined || sent === undefined) return response;
     const unauthorized = { status: 401, headers: response.headers };
     if (!(await forge.renew(sent, unauthorized, options.body))) return response;
@@ -209,7 +218,7 @@ function hooks(forge: ForgeAdapter) {
   const beforeRedirect: BeforeRedirectHook = (options, response) => {
     const lineage = lineageOf(options);
     if (lineage === undefined) return;
-    const previous = forge.recall(lineage);
+    const previous = lineage.sent;
     forge.removeCredentials(new GotHeaders(options), previous);
     lineage.hopping = true;
     lineage.chain ??= forge.redirectChain();
@@ -223,7 +232,7 @@ function hooks(forge: ForgeAdapter) {
     // Callers log got's errors (their options and JSON carry the headers): keep our credentials out.
     const { options } = error;
     const lineage = lineageOf(options);
-    const sent = lineage === undefined ? undefined : forge.recall(lineage);
+    const sent = lineage?.sent;
     // A send that got no answer (an answer was logged by afterResponse; a
     // request Forge could not authorize was never sent).
     if (log !== undefined && error.response === undefined && !(error.cause instanceof ForgeError)) {
