@@ -290,33 +290,46 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
   const inner = parent.fetch;
   const send: Fetch = (input, init) => (inner ?? globalThis.fetch)(input, init);
 
-  // Asks the authorizer about `request` (its key and body from the call's
-  // exchange; a Request the hooks never saw gets the defaults) and puts the
-  // credentials on its headers.
+  // What the authorizer is told the body is: a resend after a 401 gets the
+  // body the first send was described with; a request signer signs the text
+  // ky sends, read back from the Request (also of a Request the hooks never
+  // saw, whose body Forge did not see built); anything else, ky's own body.
+  const describedBody = (
+    request: Request,
+    exchange: Exchange,
+    retryOf: Sent | undefined,
+  ): unknown | Promise<unknown> => {
+    const { body } = exchange;
+    if (retryOf !== undefined) return exchange.sent?.request.body;
+    if (
+      forge.signsBody &&
+      (typeof body === 'string' || body === undefined) &&
+      request.body !== null
+    ) {
+      return request.clone().text();
+    }
+    return body;
+  };
+
+  // Asks the authorizer about `request` (its key from the call's exchange; a
+  // Request the hooks never saw gets the defaults) and puts the credentials
+  // on its headers. One async frame: this runs for every request.
   const authorize = async (
     request: Request,
     exchange: Exchange,
     retryOf: Sent | undefined,
   ): Promise<Sent | undefined> => {
-    const { body } = exchange;
     const earlier = exchange.sent;
+    const { headers } = request;
+    let body = describedBody(request, exchange, retryOf);
     let sent: Sent | undefined;
     try {
+      if (body instanceof Promise) body = await body;
       sent = await forge.authorize({
         method: request.method,
         url: request.url,
-        headers: request.headers,
-        body:
-          // A resend after a 401 gets the body the first send was described with.
-          retryOf !== undefined
-            ? earlier?.request.body
-            : // A request signer signs the text ky sends, read back from the Request
-              // (also of a Request the hooks never saw, whose body Forge did not see built).
-              forge.signsBody &&
-                (typeof body === 'string' || body === undefined) &&
-                request.body !== null
-              ? await request.clone().text()
-              : body,
+        headers,
+        body,
         forge: exchange.forge,
         retryOf,
         // ky's own retry of a send continues it: same key, same attempt.
@@ -326,7 +339,7 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
       exchange.refuseRetries();
       throw error;
     }
-    forge.setCredentials(request.headers, sent);
+    forge.setCredentials(headers, sent);
     exchange.sent = sent;
     return sent;
   };
@@ -345,7 +358,8 @@ function kyOptions(forge: ForgeAdapter, parent: KyDefaults): object {
     }
     const sent = await authorize(input, exchange, undefined);
     const follow = follows(input);
-    const { url, body } = sent?.authorization ?? {};
+    const url = sent?.authorization.url;
+    const body = sent?.authorization.body;
     // A signer may move the request; an authorized request that would let
     // fetch follow its redirects is switched to manual ones (rare: a request's
     // own `redirect: 'follow'`).
