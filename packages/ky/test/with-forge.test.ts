@@ -329,9 +329,12 @@ describe.each([
     expect(context).toEqual({ tenant: 'a' });
   });
 
-  it.runIf(version === 'ky 2')('takes ky 2’s baseUrl as the origin too', async () => {
-    const api = withForge(ky.create({ baseUrl: `${kit.api.url}/v2/` }), manager());
-    expect(await api.get('orders').json()).toMatchObject({ path: '/v2/orders' });
-    expect(kit.api.lastRequest()).toMatchObject({ hadAuthorization: true });
-  });
+  // ky 1 has no baseUrl.
+  if (version === 'ky 2') {
+    it('takes ky 2’s baseUrl as the origin too', async () => {
+      const api = withForge(ky.create({ baseUrl: `${kit.api.url}/v2/` }), manager());
+      expect(await api.get('orders').json()).toMatchObject({ path: '/v2/orders' });
+      expect(kit.api.lastRequest()).toMatchObject({ hadAuthorization: true });
+    });
+  }
 });
