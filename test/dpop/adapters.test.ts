@@ -95,6 +95,32 @@ async function expectDPoP(get: Get): Promise<void> {
   expect(redirected.status).toBe(200);
   expect(redirected.body).toMatchObject({ path: '/after-redirect' });
   expect(api.requests({ status: 401 })).toBe(0);
+  // The redirect's answer brings a new nonce and retires the old one: the next
+  // hop's proof carries it at once (a nonce is learnt from every answer).
+  const renewed = await get(
+    `redirect?dpop-nonce=new&status=307&to=${encodeURIComponent(`${api.url}/after-nonce`)}`,
+  );
+  expect(renewed.status).toBe(200);
+  expect(renewed.body).toMatchObject({ path: '/after-nonce' });
+  expect(api.requests({ status: 401 })).toBe(0);
+  // A server that retires its nonce on every redirect without saying so: one
+  // nonce retry for the whole chain, never a loop. A client that resends the
+  // original request (fetch, ky) meets a retired nonce again and hands the 401
+  // back; one that resends the last hop (axios, got) gets through.
+  api.resetCounters();
+  const hostile = await get(
+    `redirect?dpop-nonce=unannounced&to=${encodeURIComponent(`${api.url}/after-unannounced`)}`,
+  ).then((answer) => answer.status, statusOf);
+  expect([200, 401]).toContain(hostile);
+  expect(api.requests({ status: 401 })).toBe(hostile === 401 ? 2 : 1);
+}
+
+/** The status of a client's error for an HTTP answer (axios, got, ky); anything else is rethrown. */
+function statusOf(error: unknown): number {
+  const response = (error as { response?: { status?: number; statusCode?: number } }).response;
+  const status = response?.status ?? response?.statusCode;
+  if (status === undefined) throw error;
+  return status;
 }
 
 describe('DPoP through every adapter', () => {

@@ -26,7 +26,8 @@ export interface AuthorizationRequest {
   readonly key?: unknown;
   /**
    * On a retry after a 401: what the request that got the 401 carried, so an
-   * authorizer can bound its own retries (a DPoP nonce retry).
+   * authorizer can bound its own retries (a DPoP nonce retry). A redirect hop
+   * or a client's own resend keeps its request's.
    */
   readonly previous?: Authorization | undefined;
 }

@@ -219,6 +219,10 @@ function hooks(forge: ForgeAdapter) {
     const lineage = lineageOf(options);
     if (lineage === undefined) return;
     const previous = lineage.sent;
+    // A redirect may carry news for the authorizer too (a DPoP nonce).
+    if (forge.observesResponses) {
+      forge.observe(previous, { status: response.statusCode, headers: response.headers });
+    }
     forge.removeCredentials(new GotHeaders(options), previous);
     lineage.hopping = true;
     lineage.chain ??= forge.redirectChain();

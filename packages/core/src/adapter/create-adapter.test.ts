@@ -201,6 +201,44 @@ describe('createAdapter', () => {
     expect(forge.headers(undefined)).toEqual({});
   });
 
+  it('shows the authorizer each redirect on the way that answered its credentials, and no other', async () => {
+    const seen: string[] = [];
+    const authorizer: Authorizer = {
+      authorize: (request) => ({ headers: { authorization: `Proof ${request.url}` } }),
+      mayRedirect: (_from, to) => new URL(to).origin === API,
+      onResponse: (request, response) => {
+        seen.push(`${request.url} ${response.status} ${response.headers.get('dpop-nonce')}`);
+      },
+    };
+    const forge = createAdapter(authorizer, undefined, { package: 'fetch' });
+    const first = await forge.authorize(get());
+    const redirect = (status: number, location: string, nonce: string) =>
+      new Response(null, { status, headers: { location, 'dpop-nonce': nonce } });
+    const answers = new Map([
+      [`${API}/b`, () => redirect(307, 'https://other.example/c', 'n2')],
+      // Another origin: no credentials there, and none after the chain broke.
+      ['https://other.example/c', () => redirect(302, `${API}/d`, 'n3')],
+      [`${API}/d`, () => new Response('ok', { headers: { 'dpop-nonce': 'n4' } })],
+    ]);
+    const followed = await forge.followRedirects(
+      redirect(302, `${API}/b`, 'n1'),
+      { url: `${API}/orders`, method: 'GET', headers: new Headers() },
+      first,
+      {
+        send: async (url) => {
+          const answer = answers.get(url);
+          if (answer === undefined) throw new Error(`unexpected hop to ${url}`);
+          return answer();
+        },
+        replayBody: () => null,
+      },
+    );
+    expect(followed.response.status).toBe(200);
+    expect(followed.sent).toBeUndefined();
+    // The last answer is the adapter's to show (it observes whatever the chain ends with).
+    expect(seen).toEqual([`${API}/orders 302 n1`, `${API}/b 307 n2`]);
+  });
+
   it('remembers what was sent per request object', async () => {
     const forge = createAdapter(keyedSource().manager, undefined, {
       package: 'got',

@@ -262,7 +262,9 @@ export function createAdapter(
       attempt:
         retryOf !== undefined ? retryOf.request.attempt + 1 : (continues?.request.attempt ?? 0),
       key: undefined as unknown,
-      previous: retryOf?.authorization,
+      // A hop or resend inherits what its request was retrying: a DPoP nonce
+      // retry is bounded across the whole chain, not per hop.
+      previous: retryOf !== undefined ? retryOf.authorization : continues?.request.previous,
     };
     const earlier = retryOf ?? continues;
     if (earlier !== undefined) described.key = earlier.request.key;
@@ -299,6 +301,7 @@ export function createAdapter(
     );
   };
 
+  const observes = authorizer.onResponse !== undefined;
   const adapter: ForgeAdapter = {
     authorizer,
     signsBody: authorizer.signsBody === true,
@@ -348,7 +351,7 @@ export function createAdapter(
       }
       return true;
     },
-    observesResponses: authorizer.onResponse !== undefined,
+    observesResponses: observes,
     observe(sent, response) {
       if (sent === undefined || authorizer.onResponse === undefined) return;
       authorizer.onResponse(
@@ -367,9 +370,24 @@ export function createAdapter(
     redirectChain: () => redirectChain(authorizer),
     async followRedirects(response, hop, sent, options) {
       let last = sent;
+      // What the hop being sent carries, until its answer is observed: only
+      // an answer to credentials Forge set is the authorizer's to learn from.
+      let pending: Sent | undefined;
+      // Every redirect on the way may carry news for the authorizer (a DPoP
+      // nonce); the adapter observes the answer the chain ends with.
+      const observeHop = (answer: Response, by: Sent | undefined) => {
+        if (observes && answer.status >= 300 && answer.status < 400) adapter.observe(by, answer);
+      };
+      observeHop(response, sent);
       const followed: FollowedResponse = await followRedirects(response, hop, sent?.authorization, {
         authorizer,
-        send: options.send,
+        send: async (url, init) => {
+          const by = pending;
+          pending = undefined;
+          const answer = await options.send(url, init);
+          observeHop(answer, by);
+          return answer;
+        },
         replayBody: options.replayBody,
         signal: options.signal,
         authorize: async (next) => {
@@ -379,8 +397,10 @@ export function createAdapter(
             headers: headerRecord(next.headers),
             attempt: sent?.request.attempt ?? 0,
             key: sent?.request.key,
+            previous: sent?.request.previous,
           };
           last = await send(request, request);
+          pending = last;
           setCredentials(next.headers, last?.authorization);
           return last?.authorization;
         },

@@ -55,6 +55,12 @@ export class ProofChecker {
     this.#nonce = randomBytes(16).toString('base64url');
   }
 
+  /** A new nonce, and the one before is no longer accepted: a client must learn it from the answer. */
+  replaceNonce(): void {
+    this.#previousNonce = undefined;
+    this.#nonce = randomBytes(16).toString('base64url');
+  }
+
   #forget(nowSeconds: number): void {
     for (const [jti, seenAt] of this.#seen) {
       if (seenAt >= nowSeconds - 2 * IAT_WINDOW_SECONDS) break;

@@ -118,7 +118,10 @@ function findRoute(
  * tokens issued by `auth` (and not revoked): any path answers
  * `200 { ok, path, method, query, body, client_id, sub, scope, aud, gty, x5t#S256 }` with a valid
  * bearer token and `401` with `WWW-Authenticate: Bearer … error="invalid_token"`
- * otherwise. `/health` and `/public/*` need no token; `/redirect?to=URL` answers 302.
+ * otherwise. `/health` and `/public/*` need no token; `/redirect?to=URL` answers 302
+ * (`&status=307` another redirect status; with DPoP nonces on, `&dpop-nonce=new`
+ * replaces the nonce and sends the new one in `DPoP-Nonce`, `&dpop-nonce=unannounced`
+ * replaces it without saying so).
  *
  * @example
  * ```ts
@@ -198,10 +201,15 @@ export async function startResourceServer(options: ResourceServerOptions): Promi
       if (!to || !URL.canParse(to))
         return { status: 400, body: { error: 'to must be an absolute URL' } };
       const status = Number(url.searchParams.get('status') ?? 302);
-      return {
-        status: [301, 302, 303, 307, 308].includes(status) ? status : 302,
-        headers: { location: to },
-      };
+      const headers: Record<string, string> = { location: to };
+      // RFC 9449 §8.2: a new nonce may come on any answer, a redirect included;
+      // `unannounced` retires the nonce without saying so (a hostile server).
+      const renew = url.searchParams.get('dpop-nonce');
+      if ((renew === 'new' || renew === 'unannounced') && nonceMode !== false) {
+        proofs.replaceNonce();
+        if (renew === 'new') headers['dpop-nonce'] = proofs.nonce as string;
+      }
+      return { status: [301, 302, 303, 307, 308].includes(status) ? status : 302, headers };
     }
     const body = parseBody(await readBody(req), req.headers['content-type']);
     const query = Object.fromEntries(url.searchParams);
