@@ -4,7 +4,6 @@ import {
   type ForgeOptions,
   type ForgeRequestOptions,
   isForgeError,
-  REDACTED,
 } from '@forge/core';
 import {
   type AuthorizerOrManager,
@@ -159,52 +158,6 @@ function deleteHeader(config: InternalAxiosRequestConfig, name: string): void {
     for (const held of Object.keys(headers)) {
       if (held.toLowerCase() === name) delete headers[held];
     }
-  }
-}
-
-const OUT_HEADERS = 'kOutHeaders';
-let outHeaders: symbol | undefined;
-
-/**
- * Node's `ClientRequest` (and follow-redirects' wrapper around it) keeps the
- * headers it sent: as the raw header block (`_header`), in its header map, and
- * in the options of each hop. An `AxiosError` carries that request, and through
- * its keep-alive socket every later request on the same connection, so
- * `util.inspect(error)` would print a token. Once a response has arrived the
- * request is finished: our values are replaced where it kept them, for every
- * request Forge authorized, so none is left for an error to reach later.
- */
-function forgetSentHeaders(request: unknown, authorization: Authorization, depth = 0): void {
-  if (typeof request !== 'object' || request === null || depth > 2) return;
-  const record = request as Record<string | symbol, unknown>;
-  if (typeof record._header === 'string') {
-    let header = record._header;
-    for (const name in authorization.headers) {
-      const value = authorization.headers[name] as string;
-      if (header.includes(value)) header = header.split(value).join(REDACTED);
-    }
-    record._header = header;
-    outHeaders ??= Object.getOwnPropertySymbols(record).find(
-      (symbol) => symbol.description === OUT_HEADERS,
-    );
-    if (outHeaders !== undefined) forgetInMap(record[outHeaders], authorization);
-  }
-  const options = record._options as { headers?: unknown } | undefined;
-  if (options !== undefined) forgetInMap(options.headers, authorization);
-  forgetSentHeaders(record._currentRequest, authorization, depth + 1);
-  forgetSentHeaders(record._redirectable, authorization, depth + 1);
-}
-
-// Header maps hold `name: value` (follow-redirects) or `name: [name, value]` (Node).
-function forgetInMap(map: unknown, authorization: Authorization): void {
-  if (typeof map !== 'object' || map === null) return;
-  const record = map as Record<string, unknown>;
-  for (const name of Object.keys(record)) {
-    const ours = authorization.headers[name.toLowerCase()];
-    if (ours === undefined) continue;
-    const value = record[name];
-    const held = Array.isArray(value) ? value[1] : value;
-    if (held === ours) delete record[name];
   }
 }
 
@@ -515,7 +468,7 @@ export function withForge<TKey = never>(
       if (entry === undefined) return response;
       if (forge.observesResponses)
         forge.observe(entry, response as { status: number; headers: HeaderSource });
-      forgetSentHeaders(response.request, entry.authorization);
+      forge.forgetSentHeaders(response.request, entry);
       const redirected = followRedirect(response, entry);
       if (redirected !== undefined) return redirected;
       if (response.status !== 401 || !(await retryAfter401(response, entry))) return response;
@@ -532,7 +485,7 @@ export function withForge<TKey = never>(
       if (response !== undefined && answered !== undefined) {
         if (forge.observesResponses)
           forge.observe(answered, response as { status: number; headers: HeaderSource });
-        forgetSentHeaders(response.request, answered.authorization);
+        forge.forgetSentHeaders(response.request, answered);
         const redirected = followRedirect(response, answered);
         if (redirected !== undefined) return redirected;
         if (response.status === 401 && (await retryAfter401(response, answered))) {
@@ -545,7 +498,7 @@ export function withForge<TKey = never>(
       const entry = config ? recall(config) : undefined;
       if (config && entry) {
         forge.removeCredentials(config.headers, entry);
-        forgetSentHeaders((error as { request?: unknown }).request, entry.authorization);
+        forge.forgetSentHeaders((error as { request?: unknown }).request, entry);
         hideRequest(error);
         hideRequest(response);
       }

@@ -185,31 +185,34 @@ function hooks(forge: ForgeAdapter) {
 
   const afterResponse: AfterResponseHook = async (response, retryWithMergedOptions) => {
     if (log !== undefined) logAnswer(log, response);
-    if (forge.observesResponses) {
-      const lineage = lineageOf(response.request.options);
-      if (lineage !== undefined) {
-        forge.observe(lineage.sent, {
-          status: response.statusCode,
-          headers: response.headers,
-        });
-      }
-    }
-    if (response.statusCode !== 401) return response;
     const { options } = response.request;
     const lineage = lineageOf(options);
     const sent = lineage?.sent;
-    if (lineage === undefined || sent === undefined) return response;
-    const unauthorized = { status: 401, headers: response.headers };
-    if (!(await forge.renew(sent, unauthorized, options.body))) return response;
-    lineage.retrying = true;
-    try {
-      // Keep this hook for the retry: the retry strategy, not got, bounds the attempts.
-      return await retryWithMergedOptions({ preserveHooks: true });
-    } catch (error) {
-      // got 14 releases before `preserveHooks` reject it; they get one retry after a 401.
-      if (!(error instanceof Error && error.message.includes('preserveHooks'))) throw error;
-      return retryWithMergedOptions({});
+    if (forge.observesResponses) {
+      forge.observe(sent, { status: response.statusCode, headers: response.headers });
     }
+    if (sent === undefined || lineage === undefined) return response;
+    // The request is finished: the headers Node kept of it lose our values,
+    // which a later error on the same keep-alive socket could reach.
+    forge.forgetSentHeaders(response.request, sent);
+    if (
+      response.statusCode === 401 &&
+      (await forge.renew(sent, { status: 401, headers: response.headers }, options.body))
+    ) {
+      lineage.retrying = true;
+      try {
+        // Keep this hook for the retry: the retry strategy, not got, bounds the attempts.
+        return await retryWithMergedOptions({ preserveHooks: true });
+      } catch (error) {
+        // got 14 releases before `preserveHooks` reject it; they get one retry after a 401.
+        if (!(error instanceof Error && error.message.includes('preserveHooks'))) throw error;
+        return retryWithMergedOptions({});
+      }
+    }
+    // The answer is final: its options, which a caller may log, lose our credentials too
+    // (a retry of got's own starts in beforeRequest, which sets fresh ones).
+    forge.removeCredentials(new GotHeaders(options), sent);
+    return response;
   };
 
   // got copies the options for each hop (our headers included) and then runs

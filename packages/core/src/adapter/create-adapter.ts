@@ -34,6 +34,7 @@ import {
   type RedirectHop,
   redirectChain,
 } from './redirects.js';
+import { forgetSentHeaders } from './sent-headers.js';
 
 /** What a user hands an adapter: a token manager (wrapped with `bearer`) or any {@link Authorizer}. */
 export type AuthorizerOrManager<TKey = never> = Authorizer | BearerTokenSource<TKey>;
@@ -154,6 +155,12 @@ export interface ForgeAdapter {
   error(error: unknown, request: { readonly method: string; readonly url: string }): Error;
   /** String headers, names in lower case, from any client's headers. */
   headers(source: HeaderSource): Record<string, string>;
+  /**
+   * Replaces the credentials `sent` put on a finished Node request (a
+   * `ClientRequest`, or a client's wrapper around one) where it keeps the
+   * headers it sent, so no error reaching that request later prints them.
+   */
+  forgetSentHeaders(request: unknown, sent: Sent | undefined): void;
   setCredentials(target: HeaderTarget, sent: Sent | undefined): void;
   removeCredentials(target: HeaderTarget, sent: Sent | undefined): void;
   isReplayableBody(body: unknown): boolean;
@@ -413,6 +420,9 @@ export function createAdapter(
     },
     error: (error, request) => requestError(error, request, pkg),
     headers: headerRecord,
+    forgetSentHeaders: (request, sent) => {
+      if (sent !== undefined) forgetSentHeaders(request, sent.authorization);
+    },
     setCredentials: (target, sent) => setCredentials(target, sent?.authorization),
     removeCredentials: (target, sent) => removeCredentials(target, sent?.authorization),
     isReplayableBody,
