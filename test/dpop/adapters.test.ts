@@ -210,3 +210,29 @@ describe('DPoP through every adapter', () => {
     });
   });
 });
+
+describe('a resource server that hands out a new nonce on every answer', () => {
+  it('the Express proxy learns it from each answer: one 401 to learn the first, then none', async () => {
+    const strict = await startResourceServer({ auth, dpop: { nonce: 'every-request' } });
+    closers.push(() => strict.close());
+    const middleware = forge({ services: { svc: { manager: manager(), baseURL: strict.url } } });
+    const app = express();
+    app.use('/proxy', middleware.proxy('svc'));
+    const server: Server = await new Promise((resolve) => {
+      const started = app.listen(0, '127.0.0.1', () => resolve(started));
+    });
+    closers.push(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The proxy streams, so it cannot retry: the first answer teaches the nonce.
+    expect((await fetch(`${origin}/proxy/orders`)).status).toBe(401);
+    for (let i = 0; i < 5; i++) {
+      const proxied = await fetch(`${origin}/proxy/orders?i=${i}`);
+      expect(proxied.status).toBe(200);
+      await proxied.arrayBuffer();
+    }
+    expect(strict.requests({ status: 401 })).toBe(1);
+  });
+});

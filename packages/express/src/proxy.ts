@@ -299,6 +299,11 @@ function reportUnauthorized(exchange: Exchange, upstream: IncomingMessage): void
 function answer(exchange: Exchange, upstream: IncomingMessage, outgoing: ClientRequest): void {
   const { res } = exchange;
   logExchange(exchange, upstream);
+  const { adapter, sent } = exchange;
+  // Any answer may carry news for the authorizer (the next DPoP nonce).
+  if (adapter.observesResponses) {
+    adapter.observe(sent, { status: upstream.statusCode ?? 0, headers: upstream.headers });
+  }
   if (upstream.statusCode === 401) reportUnauthorized(exchange, upstream);
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(
