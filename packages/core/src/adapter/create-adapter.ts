@@ -285,8 +285,8 @@ export function createAdapter(
     return described;
   };
 
-  // One promise and no closure of its own per request: this path is paid by
-  // every request of every adapter.
+  // One `then` with both handlers (one promise, where then + catch made two):
+  // this path is paid by every request of every adapter.
   const sentFor = (request: AuthorizationRequest, authorization: Authorization | undefined) =>
     authorization === undefined ? undefined : { request, authorization };
 
