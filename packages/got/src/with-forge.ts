@@ -210,8 +210,9 @@ function hooks(forge: ForgeAdapter) {
       }
     }
     // The answer is final: its options, which a caller may log, lose our credentials too
-    // (a retry of got's own starts in beforeRequest, which sets fresh ones).
-    forge.removeCredentials(new GotHeaders(options), sent);
+    // (a retry of got's own starts in beforeRequest, which sets fresh ones). Through
+    // the object behind got 16's headers Proxy: the Proxy costs more than the rest.
+    forge.removeCredentials(new GotHeaders({ headers: readHeaders(options) }), sent);
     return response;
   };
 

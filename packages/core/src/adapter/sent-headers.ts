@@ -41,14 +41,22 @@ export function forgetSentHeaders(request: unknown, authorization: Authorization
 }
 
 // Header maps hold `name: value` (follow-redirects) or `name: [name, value]` (Node).
+function held(value: unknown): unknown {
+  return Array.isArray(value) ? value[1] : value;
+}
+
 function forgetInMap(map: unknown, authorization: Authorization): void {
   if (typeof map !== 'object' || map === null) return;
   const record = map as Record<string, unknown>;
-  for (const name of Object.keys(record)) {
+  // Most maps hold our names as we set them (lower case): no walk then.
+  let elsewhere = false;
+  for (const name in authorization.headers) {
+    if (!(name in record)) elsewhere = true;
+    else if (held(record[name]) === authorization.headers[name]) delete record[name];
+  }
+  if (!elsewhere) return;
+  for (const name in record) {
     const ours = authorization.headers[name.toLowerCase()];
-    if (ours === undefined) continue;
-    const value = record[name];
-    const held = Array.isArray(value) ? value[1] : value;
-    if (held === ours) delete record[name];
+    if (ours !== undefined && held(record[name]) === ours) delete record[name];
   }
 }
