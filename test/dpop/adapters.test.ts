@@ -65,6 +65,18 @@ function manager(): TokenManager<undefined> {
   return made;
 }
 
+/** Serves `app` on 127.0.0.1 until the test ends; answers its origin. */
+async function listen(app: express.Express): Promise<string> {
+  const server: Server = await new Promise((resolve) => {
+    const started = app.listen(0, '127.0.0.1', () => resolve(started));
+  });
+  closers.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 /** GETs `path` (relative to the API) and answers its status and body. */
 type Get = (path: string) => Promise<{ status: number; body: unknown }>;
 
@@ -173,14 +185,7 @@ describe('DPoP through every adapter', () => {
       res.status(response.status).send(await response.text());
     });
     app.use('/proxy', middleware.proxy('svc'));
-    const server: Server = await new Promise((resolve) => {
-      const started = app.listen(0, '127.0.0.1', () => resolve(started));
-    });
-    closers.push(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const origin = await listen(app);
     await expectDPoP(async (path) => {
       const response = await fetch(`${origin}/call?path=${encodeURIComponent(`/${path}`)}`);
       return { status: response.status, body: await response.json() };
@@ -218,14 +223,7 @@ describe('a resource server that hands out a new nonce on every answer', () => {
     const middleware = forge({ services: { svc: { manager: manager(), baseURL: strict.url } } });
     const app = express();
     app.use('/proxy', middleware.proxy('svc'));
-    const server: Server = await new Promise((resolve) => {
-      const started = app.listen(0, '127.0.0.1', () => resolve(started));
-    });
-    closers.push(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const origin = await listen(app);
     // The proxy streams, so it cannot retry: the first answer teaches the nonce.
     expect((await fetch(`${origin}/proxy/orders`)).status).toBe(401);
     for (let i = 0; i < 5; i++) {
