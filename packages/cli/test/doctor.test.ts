@@ -38,6 +38,14 @@ async function doctorJson(argv: string[], env: Record<string, string>) {
   return { run, report, check };
 }
 
+/** `forge doctor --json` for the testkit's basic client against another token endpoint. */
+function doctorBasic(tokenEndpoint: string) {
+  return doctorJson(
+    ['doctor', '--token-endpoint', tokenEndpoint, '--client-id', auth.clients.basic.clientId],
+    secretEnv(),
+  );
+}
+
 describe('forge doctor: a healthy setup', () => {
   it('times discovery and the token request, checks the clock, exits 0', async () => {
     const run = await runCli(basic(), secretEnv());
@@ -136,16 +144,7 @@ describe('forge doctor: each diagnosis', () => {
   it('a skewed server Date: reports how far and which way, with the fix', async () => {
     const front = await startFront(auth.issuer, { skewMs: 10 * 60_000 });
     try {
-      const { run, check } = await doctorJson(
-        [
-          'doctor',
-          '--token-endpoint',
-          `${front.url}/token`,
-          '--client-id',
-          auth.clients.basic.clientId,
-        ],
-        secretEnv(),
-      );
+      const { run, check } = await doctorBasic(`${front.url}/token`);
       // A shared secret signs nothing: a warning, not a failure.
       expect(run.code).toBe(ExitCode.Ok);
       expect(check('clock')).toMatchObject({ status: 'warn' });
@@ -155,16 +154,7 @@ describe('forge doctor: each diagnosis', () => {
       expect(check('clock')?.fix).toContain('NTP');
       const behind = await startFront(auth.issuer, { skewMs: -90_000 });
       try {
-        const late = await doctorJson(
-          [
-            'doctor',
-            '--token-endpoint',
-            `${behind.url}/token`,
-            '--client-id',
-            auth.clients.basic.clientId,
-          ],
-          secretEnv(),
-        );
+        const late = await doctorBasic(`${behind.url}/token`);
         expect(late.check('clock')?.summary).toMatch(/(89|90|91) s behind this machine/);
       } finally {
         await behind.close();
@@ -179,16 +169,7 @@ describe('forge doctor: each diagnosis', () => {
       redirects: { '/token': { status: 307, to: auth.tokenEndpoint } },
     });
     try {
-      const { run, check } = await doctorJson(
-        [
-          'doctor',
-          '--token-endpoint',
-          `${front.url}/token`,
-          '--client-id',
-          auth.clients.basic.clientId,
-        ],
-        secretEnv(),
-      );
+      const { run, check } = await doctorBasic(`${front.url}/token`);
       expect(run.code).toBe(ExitCode.Failed);
       const redirect = check('token-endpoint-redirect');
       expect(redirect?.summary).toContain(

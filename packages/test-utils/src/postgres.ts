@@ -131,6 +131,18 @@ interface Supervised {
   restart(): Promise<void>;
 }
 
+/** Launches a supervised server; its directory goes if it never comes up. */
+async function launched(server: Supervised, dir: string): Promise<PostgresServer> {
+  try {
+    await server.launch();
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { port, stop, kill, restart } = server;
+  return { url: `postgres://forge@127.0.0.1:${port}/postgres`, port, stop, kill, restart };
+}
+
 /**
  * Runs `command` as a process group of its own (postgres forks a backend per
  * connection; `kill` must take them all, as a crash of the machine would),
@@ -270,19 +282,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     user,
     () => rm(dir, { recursive: true, force: true }),
   );
-  try {
-    await server.launch();
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    url: `postgres://forge@127.0.0.1:${port}/postgres`,
-    port,
-    stop: server.stop,
-    kill: server.kill,
-    restart: server.restart,
-  };
+  return launched(server, dir);
 }
 
 /**
@@ -345,17 +345,5 @@ export async function startPgbouncer(
   const bouncer = supervise('pgbouncer', binDir, port, binary, [config], user, () =>
     rm(dir, { recursive: true, force: true }),
   );
-  try {
-    await bouncer.launch();
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    url: `postgres://forge@127.0.0.1:${port}/postgres`,
-    port,
-    stop: bouncer.stop,
-    kill: bouncer.kill,
-    restart: bouncer.restart,
-  };
+  return launched(bouncer, dir);
 }
